@@ -55,12 +55,13 @@ static int flagpid = 0, flagmess = 0, flagintd = 0 ;
 
  /* Before the todo link nothing is queued: remove what we made, so that a
     failure leaves no residue.  Emptying first frees the space at once even
-    if the unlink fails. */
+    if the unlink fails.  intd goes before mess: an intd file is only ever
+    found next to its mess file, which is what qmail-clean expects. */
 static void cleanup (void)
 {
-  if (flagpid) unlink(pidfn) ;
-  if (flagmess) { if (messfd >= 0) ftruncate(messfd, 0) ; unlink(messfn) ; }
   if (flagintd) { if (intdfd >= 0) ftruncate(intdfd, 0) ; unlink(intdfn) ; }
+  if (flagmess) { if (messfd >= 0) ftruncate(messfd, 0) ; unlink(messfn) ; }
+  if (flagpid) unlink(pidfn) ;
 }
 
 static void die (int e) __attribute__((noreturn)) ;

@@ -22,9 +22,16 @@ CC ?= cc
 ifeq ($(origin CC),default)
 CC := gcc
 endif
+# SANITIZE=1 builds with ASan + UBSan (what check-sanitize uses).
+ifeq ($(SANITIZE),1)
+OPT_CFLAGS := -O1 -g
+SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LDFLAGS := -fsanitize=address,undefined
+else
 OPT_CFLAGS := -O2 -g
 SAN_CFLAGS :=
 SAN_LDFLAGS :=
+endif
 WARN_CFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 STD_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing
 QS6_CFLAGS = $(STD_CFLAGS) $(OPT_CFLAGS) $(WARN_CFLAGS) $(SAN_CFLAGS) -Isrc/include -I$(O)/gen
@@ -94,9 +101,7 @@ check: all
 # same tests.
 SAN_O ?= $(or $(TMPDIR),/tmp)/qmail-s6-sanitize
 sanitize:
-	$(MAKE) all O=$(SAN_O) OPT_CFLAGS='-O1 -g' \
-	  SAN_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	  SAN_LDFLAGS='-fsanitize=address,undefined'
+	$(MAKE) all O=$(SAN_O) SANITIZE=1
 check-sanitize: sanitize
 	QS6_BUILD=$(SAN_O) QS6_SRC=$(CURDIR) QS6_SANITIZE=1 \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -63,10 +63,9 @@ done_testing() {
 }
 
 # new_sandbox [FQDN]: makes a sandbox under QS6_TMP, prints its path.
-_sb_n=0
+# (mktemp, not a counter: SB=$(new_sandbox) runs in a subshell.)
 new_sandbox() {
-  _sb_n=$((_sb_n + 1))
-  _sb="$QS6_TMP/sb$_sb_n"
+  _sb=$(mktemp -d "$QS6_TMP/sb.XXXXXX") || return 1
   "$QS6_SRC/tools/sandbox" "$_sb" "${1:-sandbox.example.test}" >&2 || return 1
   printf '%s\n' "$_sb"
 }

@@ -93,7 +93,6 @@ is "$(cat "$QS6_TMP/trig")" "0 00" "the trigger FIFO gets one NUL byte"
 if [ "$myuid" = 0 ] && ! mount | grep -q " $(df --output=target "$QS6_TMP" | tail -1) .*nosuid"; then
   cp "$QQ" "$QS6_TMP/qq-setuid"
   chown "$sbuid" "$QS6_TMP/qq-setuid"; chmod 04711 "$QS6_TMP/qq-setuid"
-  compiled=$(strings "$QQ" | grep -x '/[^ ]*' | head -1)
   nobody=$(id -u nobody 2>/dev/null || echo 65534)
   n_before=$(ls "$Q/todo" | wc -l)
   setpriv --reuid="$nobody" --regid="$nobody" --clear-groups env QMAILHOME="$SB" "$QS6_TMP/qq-setuid" < "$QS6_TMP/msg" 1< "$QS6_TMP/env"

@@ -11,9 +11,9 @@ H=$QS6_TMP/home
 B=$QS6_TMP/build
 # Build this tree for the temporary home, outside the source tree, with the
 # same compiler flags as the build under test (a sanitizer build stays one).
-make -s -C "$QS6_SRC" O="$B" QMAIL_HOME="$H" all >"$QS6_TMP/make.log" 2>&1 \
+make -s -C "$QS6_SRC" O="$B" QMAIL_HOME="$H" SANITIZE="${QS6_SANITIZE:-0}" all >"$QS6_TMP/make.log" 2>&1 \
   || { cat "$QS6_TMP/make.log" | sed 's/^/# /'; echo "Bail out! build for $H failed"; exit 1; }
-make -s -C "$QS6_SRC" O="$B" QMAIL_HOME="$H" install >"$QS6_TMP/install.log" 2>&1
+make -s -C "$QS6_SRC" O="$B" QMAIL_HOME="$H" SANITIZE="${QS6_SANITIZE:-0}" install >"$QS6_TMP/install.log" 2>&1
 is "$?" 0 "make install QMAIL_HOME=$H"
 for u in alias qmaild qmaill qmailp qmailq qmailr qmails; do
   getent passwd $u >/dev/null; ok $? "user $u exists"

@@ -19,7 +19,7 @@ static int tap_n = 0, tap_failed = 0 ;
  /* byte comparison of got[0..gotlen) with the C string expected */
 #define TAP_MEMEQ(got, gotlen, expected, ...) do { \
   size_t tap_el_ = sizeof(expected) - 1 ; \
-  int tap_eq_ = (size_t)(gotlen) == tap_el_ && !memcmp((got), (expected), tap_el_) ; \
+  int tap_eq_ = (size_t)(gotlen) == tap_el_ && (!tap_el_ || !memcmp((got), (expected), tap_el_)) ; \
   TAP_OK(tap_eq_, __VA_ARGS__) ; \
   if (!tap_eq_) { printf("#   got (%zu): '", (size_t)(gotlen)) ; fwrite((got), 1, (gotlen), stdout) ; \
     printf("'\n#   expected (%zu): '%s'\n", tap_el_, (expected)) ; } \

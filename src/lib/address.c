@@ -35,22 +35,28 @@ size_t addr_at (char const *s, size_t n)
   return n ;
 }
 
-int addr_quote_cat (stralloc *sa, char const *addr, size_t n)
+int addr_box_quote_cat (stralloc *sa, char const *s, size_t n)
 {
-  size_t at, i ;
-  if (!n) return 1 ;
-  at = addr_at(addr, n) ;
-  if (!addr_box_needs_quote(addr, at)) return stralloc_catb(sa, addr, n) ;
-  if (!stralloc_readyplus(sa, 2 * at + 2 + (n - at))) return 0 ;
+  size_t i ;
+  if (!addr_box_needs_quote(s, n)) return stralloc_catb(sa, s, n) ;
+  if (n > ((size_t)-1 - 2) / 2 || !stralloc_readyplus(sa, 2 * n + 2)) return 0 ;
   sa->s[sa->len++] = '"' ;
-  for (i = 0 ; i < at ; i++)
+  for (i = 0 ; i < n ; i++)
   {
-    char c = addr[i] ;
+    char c = s[i] ;
     if (c == '"' || c == '\\' || c == '\r' || c == '\n') sa->s[sa->len++] = '\\' ;
     sa->s[sa->len++] = c ;
   }
   sa->s[sa->len++] = '"' ;
-  return stralloc_catb(sa, addr + at, n - at) ;
+  return 1 ;
+}
+
+int addr_quote_cat (stralloc *sa, char const *addr, size_t n)
+{
+  size_t at ;
+  if (!n) return 1 ;
+  at = addr_at(addr, n) ;
+  return addr_box_quote_cat(sa, addr, at) && stralloc_catb(sa, addr + at, n - at) ;
 }
 
 int addr_domain_equal (char const *a, size_t alen, char const *b, size_t blen)

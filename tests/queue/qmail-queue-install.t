@@ -9,6 +9,19 @@
 [ "$(id -u)" = 0 ] || skip_all "a real install needs root (users, setuid qmail-queue)"
 H=$QS6_TMP/home
 B=$QS6_TMP/build
+# The users and groups this test creates are removed again at exit: a test
+# run leaves no accounts behind.
+created_users=""; created_groups=""
+for u in alias qmaild qmaill qmailp qmailq qmailr qmails; do
+  getent passwd $u >/dev/null || created_users="$created_users $u"
+done
+for g in nofiles qmail; do getent group $g >/dev/null || created_groups="$created_groups $g"; done
+remove_accounts() {
+  for u in $created_users; do userdel "$u" 2>/dev/null; done
+  for g in $created_groups; do groupdel "$g" 2>/dev/null; done
+  return 0
+}
+tap_at_exit remove_accounts
 # Build this tree for the temporary home, outside the source tree, with the
 # same compiler flags as the build under test (a sanitizer build stays one).
 make -s -C "$QS6_SRC" O="$B" QMAIL_HOME="$H" SANITIZE="${QS6_SANITIZE:-0}" all >"$QS6_TMP/make.log" 2>&1 \

@@ -12,6 +12,10 @@
     RFC 5322 atext and '.', a leading or trailing dot, two dots in a row) */
 extern int addr_box_needs_quote (char const *s, size_t n) ;
 
+ /* Appends the box s[0..n) to sa, quoted when needed ("..." with \ before
+    " \ CR LF).  1 ok, 0 out of memory. */
+extern int addr_box_quote_cat (stralloc *sa, char const *s, size_t n) ;
+
  /* Appends addr (local@domain, the last '@' splits) to sa with the box quoted
     when needed.  An empty address stays empty; one without '@' is all box.
     1 ok, 0 out of memory. */

@@ -1,0 +1,127 @@
+/* ISC license. */
+/*
+   qmail-rspawn: run qmail-remote for each remote delivery qmail-send asks for.
+
+   Who runs it: qmail-start, as qmailr (the sandbox user in a sandbox).
+   cwd: HOME/queue/mess.  The protocol with qmail-send is spawner.h's.
+   Each delivery runs $QMAILREMOTE if set, else HOME/bin/qmail-remote (an
+   absolute path, not qmail's PATH search), as
+       qmail-remote host sender recipient
+   with fd 0 = the message.  At start it zeroes lock/tcpto, qmail's
+   record of hosts that timed out, as qmail-rspawn does.
+
+   Reports, from qmail-remote's output (per recipient r\0, h{text}\0 or
+   s{text}\0, then K|Z|D{text}\0 for the message): the worse of the
+   recipient's and the message's verdict, the recipient's text, then the
+   message's text when it is the one that decided.  Fixed texts:
+   "Zqmail-remote crashed.", exit 111 "ZUnable to run qmail-remote.",
+   another exit "DUnable to run qmail-remote.", nothing written
+   "Zqmail-remote produced no output.".  Until qmail-remote exists, every
+   remote delivery is thus deferred, never bounced.
+*/
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+
+#include <qmail-s6/home.h>
+#include <qmail-s6/ids.h>
+#include <qmail-s6/spawner.h>
+
+static char remoteprog[4096] ;
+
+static pid_t start (int fdmess, int fdreport, char const *sender, char const *recip, size_t at)
+{
+  pid_t pid = fork() ;
+  if (pid < 0) return 0 ;
+  if (!pid)
+  {
+    char const *argv[5] = { remoteprog, recip + at + 1, sender, 0, 0 } ;
+    size_t n = strlen(recip) ;
+    char r[n + 1] ;
+    memcpy(r, recip, n + 1) ;
+    argv[3] = r ;
+    if (fd_move(0, fdmess) < 0 || fd_move(1, fdreport) < 0 || fd_copy(2, 1) < 0) _exit(111) ;
+    execv(remoteprog, (char *const *)argv) ;
+    /* qmail bounces when the exec fails for good; a missing or broken
+       qmail-remote is an installation problem, so we defer instead */
+    _exit(111) ;
+  }
+  return pid ;
+}
+
+ /* qmail's rule: result = the message verdict (K 1, Z 0, D -1, none -1);
+    the recipient's letter can only make it worse (s -> 0, h -> -1). */
+static int report (stralloc *out, int wstat, char const *s, size_t len)
+{
+  int result = -1, orr ;
+  size_t j = 0, k ;
+  if (WIFSIGNALED(wstat)) return stralloc_cats(out, "Zqmail-remote crashed.\n") ;
+  if (WEXITSTATUS(wstat) == 111) return stralloc_cats(out, "ZUnable to run qmail-remote.\n") ;
+  if (WEXITSTATUS(wstat)) return stralloc_cats(out, "DUnable to run qmail-remote.\n") ;
+  if (!len) return stralloc_cats(out, "Zqmail-remote produced no output.\n") ;
+  for (k = 0 ; k < len ; k++)
+    if (!s[k])
+    {
+      if (s[j] == 'K') { result = 1 ; break ; }
+      if (s[j] == 'Z') { result = 0 ; break ; }
+      if (s[j] == 'D') break ;
+      j = k + 1 ;
+    }
+  orr = result ;
+  if (s[0] == 's') orr = 0 ;
+  else if (s[0] == 'h') orr = -1 ;
+  if (!stralloc_catb(out, orr == 1 ? "K" : orr == 0 ? "Z" : "D", 1)) return 0 ;
+  for (k = 1 ; k < len ; )
+    if (!s[k++])
+    {
+      if (!stralloc_catb(out, s + 1, k - 2)) return 0 ;
+      if (result <= orr && k < len && (s[k] == 'Z' || s[k] == 'D' || s[k] == 'K'))
+      {
+        char const *m = s + k + 1 ;
+        char const *end = memchr(m, 0, len - k - 1) ;
+        if (!stralloc_catb(out, m, end ? (size_t)(end - m) : len - k - 1)) return 0 ;
+      }
+      break ;
+    }
+  return 1 ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  qmail_ids ids ;
+  char const *what ;
+  char const *qr = getenv("QMAILREMOTE") ;
+  spawner_ops ops = { .start = &start, .report = &report, .outputmax = 65536, .truncate_with_note = 0 } ;
+  PROG = "qmail-rspawn" ;
+  (void)argc ; (void)argv ;
+  if (qr && *qr)
+  {
+    if (strlen(qr) >= sizeof(remoteprog)) strerr_dief1x(111, "QMAILREMOTE is too long") ;
+    strcpy(remoteprog, qr) ;
+  }
+  else
+  {
+    char const *home = qmail_home() ;
+    if (strlen(home) + sizeof("/bin/qmail-remote") > sizeof(remoteprog)) strerr_dief1x(111, "home path is too long") ;
+    strcpy(remoteprog, home) ;
+    strcat(remoteprog, "/bin/qmail-remote") ;
+  }
+  if (!qmail_chdir_home()) strerr_diefu2sys(111, "chdir to ", qmail_home()) ;
+  if (!qmail_ids_get(&ids, &what)) strerr_diefu2sys(111, "find the qmail user ", what) ;
+  ops.messowner = ids.qmailq ;
+  {
+    /* lock/tcpto: every host gets a clean slate when qmail starts */
+    char zero[1024] = { 0 } ;
+    int fd = open("queue/lock/tcpto", O_WRONLY | O_CLOEXEC) ;
+    if (fd >= 0) { if (write(fd, zero, sizeof(zero)) < 0) strerr_warnwu1sys("clear queue/lock/tcpto") ; fd_close(fd) ; }
+  }
+  if (chdir("queue/mess") < 0) strerr_diefu1sys(111, "chdir to queue/mess") ;
+  return spawner_run(&ops) ;
+}

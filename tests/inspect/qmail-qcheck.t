@@ -136,12 +136,14 @@ fresh
 mkdir "$SB/queue/todo/123"
 rm -f "$SB/queue/lock/trigger"
 printf '' | qput "$SB" lock/trigger 0622
-rmdir "$SB/queue/mess/7"
-printf '' | qput "$SB" mess/7 0750
 m=$(good_message)
+# a split dir other than the message's own, so that its mess file stays
+bad=$(( ($(split $m) + 1) % 23 ))
+rmdir "$SB/queue/mess/$bad"
+printf '' | qput "$SB" mess/$bad 0750
 mv "$SB/queue/remote/$(split $m)/$m" "$QS6_TMP/remote.$m"
 ln -s "$QS6_TMP/remote.$m" "$SB/queue/remote/$(split $m)/$m"
-{ printf 'type: mess/7: not a directory\n'
+{ printf 'type: mess/%s: not a directory\n' "$bad"
   printf 'type: lock/trigger: not a FIFO\n'
   printf 'type: todo/123: not a regular file\n'
   printf 'type: remote/%s/%s: not a regular file\n' "$(split $m)" "$m"

@@ -1108,13 +1108,16 @@ static void messdone (unsigned long id)
   }
   if (!injectbounce(id)) goto fail ;
   log1("end msg ") ; log_ulong(id) ; log1("\n") ;
+  /* mess/ goes before info/ (qmail does the reverse): a crash in between
+     leaves an info/ file that the next start finishes again, instead of a
+     mess/ file that nothing refers to for 36 hours */
+  if (!clean("foop", id)) goto fail ;
   queue_path(fn, "info", id) ;
   if (unlink(fn) < 0)
   {
     log3("warning: unable to unlink ", fn, "; will try again later\n") ;
     goto fail ;
   }
-  clean("foop", id) ;
   return ;
  stat_fail:
   log3("warning: unable to stat ", fn, "; will try again later\n") ;

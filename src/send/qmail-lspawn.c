@@ -187,7 +187,7 @@ static int report (stralloc *out, int wstat, char const *s, size_t len)
   }
   if (fixed) return stralloc_cats(out, fixed) ;
   {
-    char const *nul = memchr(s, 0, len) ;
+    char const *nul = len ? memchr(s, 0, len) : 0 ;
     return stralloc_catb(out, &letter, 1) && stralloc_catb(out, s, nul ? (size_t)(nul - s) : len) ;
   }
 }

@@ -36,7 +36,9 @@ WARN_CFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 STD_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing
 QS6_CFLAGS = $(STD_CFLAGS) $(OPT_CFLAGS) $(WARN_CFLAGS) $(SAN_CFLAGS) -Isrc/include -I$(O)/gen
 QS6_LDFLAGS = $(SAN_LDFLAGS)
-SKALIBS_LIB := -lskarnet
+# libskarnet is linked statically (Debian ships libskarnet.a): one shared
+# object less to map and relocate in programs started once per message.
+SKALIBS_LIB := -l:libskarnet.a
 
 # Install locations (DESTDIR is honoured).
 DESTDIR :=

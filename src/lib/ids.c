@@ -38,7 +38,7 @@ static int lookup_group (char const *name, gid_t *g)
 }
 
  /* "name:uid:gid" */
-static int read_sandbox (qmail_ids *ids)
+int qmail_ids_sandbox (qmail_ids *ids)
 {
   stralloc sa = STRALLOC_ZERO ;
   size_t i, n ;
@@ -82,7 +82,7 @@ int qmail_ids_get (qmail_ids *ids, char const **what)
   size_t i ;
   int r ;
   memset(ids, 0, sizeof(*ids)) ;
-  r = read_sandbox(ids) ;
+  r = qmail_ids_sandbox(ids) ;
   if (r) { if (r < 0) *what = QMAIL_SANDBOX_FILE ; return r > 0 ; }
   for (i = 0 ; i < sizeof(users) / sizeof(users[0]) ; i++)
     if (!lookup_user(users[i].name, (uid_t *)((char *)ids + users[i].off), 0))

@@ -20,7 +20,7 @@
    the directory fsyncs, or a crash could lose an acknowledged message.
 
    Exits (qmail's): 0 queued; 11 address too long; 52 timeout (24 h);
-   53 write error or disk full; 54 read error; 55 unable to read the users;
+   53 write error or disk full; 54 read error; 55 unable to read the sandbox file;
    61 home; 62 queue dir; 63 pid file; 64 mess; 65 intd; 66 todo;
    81 internal bug; 91 envelope format.  Prints nothing.
    On any failure before the todo link, the files it made are removed
@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -105,18 +106,35 @@ static void parent_of (char *dst, char const *path)
   dst[n] = 0 ;
 }
 
-static size_t received_line (char *s, qmail_ids const *ids, uid_t uid, pid_t pid, time_t t)
+typedef enum invoker_e { INVOKER_UID, INVOKER_ALIAS, INVOKER_NETWORK, INVOKER_BOUNCE } invoker ;
+
+ /* Who is queueing, for the Received line: one look-up of the caller's
+    uid (not of every qmail user: this runs once per message). */
+static invoker invoked_by (uid_t uid, int sandbox)
+{
+  struct passwd *pw ;
+  if (sandbox) return INVOKER_UID ;
+  pw = getpwuid(uid) ;
+  if (!pw) return INVOKER_UID ;
+  if (!strcmp(pw->pw_name, "alias")) return INVOKER_ALIAS ;
+  if (!strcmp(pw->pw_name, "qmaild")) return INVOKER_NETWORK ;
+  if (!strcmp(pw->pw_name, "qmails")) return INVOKER_BOUNCE ;
+  return INVOKER_UID ;
+}
+
+static size_t received_line (char *s, invoker who, uid_t uid, pid_t pid, time_t t)
 {
   size_t n = 0 ;
   memcpy(s, "Received: (qmail ", 17) ; n = 17 ;
   n += pid_fmt(s + n, pid) ;
-  if (!ids->sandbox && uid == ids->alias) { memcpy(s + n, " invoked by alias", 17) ; n += 17 ; }
-  else if (!ids->sandbox && uid == ids->qmaild) { memcpy(s + n, " invoked from network", 21) ; n += 21 ; }
-  else if (!ids->sandbox && uid == ids->qmails) { memcpy(s + n, " invoked for bounce", 19) ; n += 19 ; }
-  else
+  switch (who)
   {
-    memcpy(s + n, " invoked by uid ", 16) ; n += 16 ;
-    n += uid_fmt(s + n, uid) ;
+    case INVOKER_ALIAS : memcpy(s + n, " invoked by alias", 17) ; n += 17 ; break ;
+    case INVOKER_NETWORK : memcpy(s + n, " invoked from network", 21) ; n += 21 ; break ;
+    case INVOKER_BOUNCE : memcpy(s + n, " invoked for bounce", 19) ; n += 19 ; break ;
+    default :
+      memcpy(s + n, " invoked by uid ", 16) ; n += 16 ;
+      n += uid_fmt(s + n, uid) ;
   }
   s[n++] = ')' ; s[n++] = ';' ; s[n++] = ' ' ;
   n += date822_fmt(s + n, t) ;
@@ -143,7 +161,8 @@ static void copy_address (buffer *in, buffer *out)
 int main (void)
 {
   qmail_ids ids ;
-  char const *what ;
+  invoker who ;
+  int sandbox ;
   uid_t uid = getuid() ;
   pid_t pid = getpid() ;
   time_t starttime = time(0) ;
@@ -154,8 +173,10 @@ int main (void)
   umask(033) ;
   signal(SIGPIPE, SIG_IGN) ;
   if (!qmail_chdir_home()) _exit(61) ;
-  if (!qmail_ids_get(&ids, &what)) _exit(55) ;
-  if (ids.sandbox && geteuid() == 0 && !qmail_become(ids.sandboxuid, ids.sandboxgid)) _exit(55) ;
+  sandbox = qmail_ids_sandbox(&ids) ;
+  if (sandbox < 0) _exit(55) ;
+  if (sandbox && geteuid() == 0 && !qmail_become(ids.sandboxuid, ids.sandboxgid)) _exit(55) ;
+  who = invoked_by(uid, sandbox) ;
   if (chdir("queue") < 0) _exit(62) ;
 
   signal(SIGALRM, &sigalrm) ;
@@ -189,7 +210,7 @@ int main (void)
 
   {
     char buf[65536] ;
-    size_t n = received_line(buf, &ids, uid, pid, starttime) ;
+    size_t n = received_line(buf, who, uid, pid, starttime) ;
     if (allwrite(messfd, buf, n) < n) die_write() ;
     for (;;)
     {

@@ -56,8 +56,8 @@ reps=${2:-3}
 usage() { echo "usage: $0 [SECONDS] [REPS]" >&2; exit 100; }
 case "$secs" in ''|*[!0-9]*) usage ;; esac
 case "$reps" in ''|*[!0-9]*) usage ;; esac
-[ "$secs" -ge 1 ] && [ "$secs" -le 600 ] || { echo "$0: SECONDS must be 1..600" >&2; exit 100; }
-[ "$reps" -ge 1 ] && [ "$reps" -le 20 ] || { echo "$0: REPS must be 1..20" >&2; exit 100; }
+if [ "$secs" -lt 1 ] || [ "$secs" -gt 600 ]; then echo "$0: SECONDS must be 1..600" >&2; exit 100; fi
+if [ "$reps" -lt 1 ] || [ "$reps" -gt 20 ]; then echo "$0: REPS must be 1..20" >&2; exit 100; fi
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fsyncrate_c=${FSYNCRATE_C:-$top/../shared/bench/fsyncrate.c}
@@ -90,8 +90,9 @@ done
 if [ -z "${QS6_BUILD:-}" ]; then
   make -s -C "$top" all >&2
 fi
-[ -x "$build/bin/qmail-queue" ] && [ -f "$build/libqmail-s6.a" ] ||
-  { echo "qmail-queue-rate: fatal: no build in $build" >&2; exit 111; }
+if [ ! -x "$build/bin/qmail-queue" ] || [ ! -f "$build/libqmail-s6.a" ]; then
+  echo "qmail-queue-rate: fatal: no build in $build" >&2; exit 111
+fi
 
 work=
 cleanup() {
@@ -113,9 +114,9 @@ if [ "${VARIANTS:-0}" = 1 ]; then
   skalib=/usr/lib/$march/libskarnet.a
   skainc=/usr/include/$march
   [ -f "$skainc/skalibs/skalibs.h" ] || skainc=/usr/include
-  vflags="-O2 -std=c11 -D_GNU_SOURCE -I$top/src/include -I$build/gen"
+  vflags=(-O2 -std=c11 -D_GNU_SOURCE "-I$top/src/include" "-I$build/gen")
   if [ -f "$skalib" ] &&
-     "$cc" $vflags -static -o "$work/qmail-queue-static" "$top/src/queue/qmail-queue.c" \
+     "$cc" "${vflags[@]}" -static -o "$work/qmail-queue-static" "$top/src/queue/qmail-queue.c" \
        "$build/libqmail-s6.a" "$skalib" 2>"$work/static.err"; then
     extra_qq="$extra_qq static=$work/qmail-queue-static"
   else
@@ -125,7 +126,7 @@ if [ "${VARIANTS:-0}" = 1 ]; then
     mkdir -p "$work/musl/inc"
     ln -s "$skainc/skalibs" "$work/musl/inc/skalibs"
     printf '#include <fcntl.h>\nint __open_2 (char const *p, int f) { return open(p, f) ; }\n' > "$work/musl/shim.c"
-    if musl-gcc $vflags -I"$work/musl/inc" -static -o "$work/qmail-queue-musl" \
+    if musl-gcc "${vflags[@]}" -I"$work/musl/inc" -static -o "$work/qmail-queue-musl" \
          "$top/src/queue/qmail-queue.c" "$top"/src/lib/*.c "$work/musl/shim.c" "$skalib" 2>"$work/musl.err"; then
       extra_qq="$extra_qq musl=$work/qmail-queue-musl"
     else

@@ -24,6 +24,11 @@ struct qmail_ids_s
     *what naming the user, group or file that failed (ENOENT: no such user). */
 extern int qmail_ids_get (qmail_ids *ids, char const **what) ;
 
+ /* Only the sandbox part, for programs that need no other user (cwd: the
+    home): 1 a sandbox (ids filled as qmail_ids_get does), 0 not one,
+    -1 unreadable sandbox file. */
+extern int qmail_ids_sandbox (qmail_ids *ids) ;
+
  /* Become uid/gid for good: setgroups to gid alone, setgid, setuid.
     1 on success, 0 and errno on failure. */
 extern int qmail_become (uid_t uid, gid_t gid) ;

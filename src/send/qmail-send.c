@@ -1131,7 +1131,9 @@ static void pass_do (void)
   int c ;
   for (c = 0 ; c < CHANNELS ; c++) pass_dochan(c) ;
   while (prioq_min(&pqfail, &e) && e.dt <= recent) { prioq_delmin(&pqfail) ; pqadd(e.id) ; }
-  while (prioq_min(&pqdone, &e) && e.dt <= recent && !flagexitasap) { prioq_delmin(&pqdone) ; messdone(e.id) ; }
+  /* even when exiting: a message whose last delivery just ended is
+     finished (bounce, end msg) before qmail-send goes, as qmail does */
+  while (prioq_min(&pqdone, &e) && e.dt <= recent) { prioq_delmin(&pqdone) ; messdone(e.id) ; }
 }
 
  /* When must the loop wake up for passes, failures and finished messages? */
@@ -1321,14 +1323,15 @@ int main (void)
   int c ;
   unsigned int i ;
 
-  if (!qmail_chdir_home()) { log1("alert: cannot start: unable to switch to home directory\n") ; _exit(111) ; }
-  if (!getcontrols()) { log1("alert: cannot start: unable to read controls\n") ; _exit(111) ; }
-  if (chdir("queue") < 0) { log1("alert: cannot start: unable to switch to queue directory\n") ; _exit(111) ; }
-  signal(SIGPIPE, SIG_IGN) ;
-  umask(077) ;
+  /* signals first: an ALRM or HUP that comes early must not kill us */
   sfd = selfpipe_init() ;
   if (sfd < 0 || !selfpipe_trap(SIGTERM) || !selfpipe_trap(SIGALRM) || !selfpipe_trap(SIGHUP))
   { log1("alert: cannot start: unable to catch signals\n") ; _exit(111) ; }
+  signal(SIGPIPE, SIG_IGN) ;
+  if (!qmail_chdir_home()) { log1("alert: cannot start: unable to switch to home directory\n") ; _exit(111) ; }
+  if (!getcontrols()) { log1("alert: cannot start: unable to read controls\n") ; _exit(111) ; }
+  if (chdir("queue") < 0) { log1("alert: cannot start: unable to switch to queue directory\n") ; _exit(111) ; }
+  umask(077) ;
 
   {
     int fd = open("lock/sendmutex", O_WRONLY | O_CLOEXEC) ;

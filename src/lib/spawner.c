@@ -187,7 +187,12 @@ int spawner_run (spawner_ops const *ops)
     int r ;
 
     for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++) if (slots[i].used) active++ ;
-    if (!flagreading && !active) return 0 ;
+    if (!flagreading && !active)
+    {
+      for (i = 0 ; i < 3 ; i++) stralloc_free(&field[i]) ;
+      for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++) stralloc_free(&slots[i].output) ;
+      return 0 ;
+    }
     x[n].fd = sfd ; x[n].events = IOPAUSE_READ ; n++ ;
     if (flagreading) { x[n].fd = 0 ; x[n].events = IOPAUSE_READ ; n++ ; }
     for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++)

@@ -33,6 +33,7 @@
 #include <skalibs/types.h>
 
 #include <qmail-s6/home.h>
+#include <qmail-s6/linemax.h>
 #include <qmail-s6/usersdb.h>
 
 #define ASSIGN "users/assign"
@@ -71,35 +72,6 @@ static void die_format (size_t lineno, char const *why)
   if (!lineno) strerr_dief2x(111, "bad format in " ASSIGN ": ", why) ;
   fmt[size_fmt(fmt, lineno)] = 0 ;
   strerr_dief4x(111, "bad format in " ASSIGN ": line ", fmt, ": ", why) ;
-}
-
- /* One line of b into sa, newline included when there is one.
-    1 a whole line, 0 end of file (sa holds what came before it),
-    -1 error (errno; E2BIG: more than max bytes). */
-static int getline_max (buffer *b, stralloc *sa, size_t max)
-{
-  sa->len = 0 ;
-  for (;;)
-  {
-    struct iovec v[2] ;
-    ssize_t r ;
-    buffer_rpeek(b, v) ;
-    for (unsigned int k = 0 ; k < 2 ; k++)
-    {
-      char const *p ;
-      size_t n ;
-      if (!v[k].iov_len) continue ;
-      p = memchr(v[k].iov_base, '\n', v[k].iov_len) ;
-      n = p ? (size_t)(p - (char const *)v[k].iov_base) + 1 : v[k].iov_len ;
-      if (n > max - sa->len) return (errno = E2BIG, -1) ;
-      if (!stralloc_catb(sa, v[k].iov_base, n)) return -1 ;
-      buffer_rseek(b, n) ;
-      if (p) return 1 ;
-    }
-    r = buffer_fill(b) ;
-    if (r < 0) return -1 ;
-    if (!r) return 0 ;
-  }
 }
 
  /* users/cdb.tmp, created or reused, locked against a second qmail-newu,
@@ -151,7 +123,7 @@ int main (void)
   {
     usersdb_assign a ;
     char const *why ;
-    int r = getline_max(&in, &line, USERSDB_RECORD_MAX + 1) ;
+    int r = line_get_max(&in, &line, USERSDB_RECORD_MAX + 1) ;
     lineno++ ;
     if (r < 0)
     {

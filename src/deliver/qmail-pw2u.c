@@ -46,6 +46,7 @@
 #include <qmail-s6/conf.h>
 #include <qmail-s6/control.h>
 #include <qmail-s6/home.h>
+#include <qmail-s6/linemax.h>
 #include <qmail-s6/usersdb.h>
 
 #define USAGE "qmail-pw2u [ -/ohHuUC ] [ -c char ] < passwd > users/assign"
@@ -166,28 +167,15 @@ static stralloc allusers = STRALLOC_ZERO ;  /* "user::user:uid:gid:home:\0"... *
     (sa holds a last line without newline, maybe empty); dies on errors. */
 static int getline_max (buffer *b, stralloc *sa)
 {
-  sa->len = 0 ;
-  for (;;)
+  int r = line_get_max(b, sa, LINE_MAX_PW2U + 1) ;
+  if (r < 0)
   {
-    struct iovec v[2] ;
-    ssize_t r ;
-    buffer_rpeek(b, v) ;
-    for (unsigned int k = 0 ; k < 2 ; k++)
-    {
-      char const *p ;
-      size_t n ;
-      if (!v[k].iov_len) continue ;
-      p = memchr(v[k].iov_base, '\n', v[k].iov_len) ;
-      n = p ? (size_t)(p - (char const *)v[k].iov_base) : v[k].iov_len ;
-      if (n > LINE_MAX_PW2U - sa->len) strerr_dief1x(111, "unable to read input: line too long") ;
-      if (!stralloc_catb(sa, v[k].iov_base, n)) die_nomem() ;
-      buffer_rseek(b, n + !!p) ;
-      if (p) return 1 ;
-    }
-    r = buffer_fill(b) ;
-    if (r < 0) strerr_diefu1sys(111, "read input") ;
-    if (!r) return 0 ;
+    if (errno == E2BIG) strerr_dief1x(111, "unable to read input: line too long") ;
+    if (errno == ENOMEM) die_nomem() ;
+    strerr_diefu1sys(111, "read input") ;
   }
+  if (r && sa->len && sa->s[sa->len - 1] == '\n') sa->len-- ;
+  return r ;
 }
 
  /* The i-th ':'-separated field of s[0..len) that is followed by a ':'.

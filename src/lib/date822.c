@@ -13,7 +13,7 @@ char const *const date822_month[12] =
 
 char const *const date822_wday[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" } ;
 
-static size_t two (char *s, unsigned int u)
+size_t date822_fmt2 (char *s, unsigned int u)
 {
   s[0] = '0' + (u / 10) % 10 ;
   s[1] = '0' + u % 10 ;
@@ -33,11 +33,11 @@ size_t date822_fmt (char *s, time_t t)
   s[n++] = ' ' ;
   n += long_fmt(s + n, (long)tm.tm_year + 1900) ;
   s[n++] = ' ' ;
-  n += two(s + n, tm.tm_hour) ;
+  n += date822_fmt2(s + n, tm.tm_hour) ;
   s[n++] = ':' ;
-  n += two(s + n, tm.tm_min) ;
+  n += date822_fmt2(s + n, tm.tm_min) ;
   s[n++] = ':' ;
-  n += two(s + n, tm.tm_sec) ;
+  n += date822_fmt2(s + n, tm.tm_sec) ;
   s[n++] = ' ' ; s[n++] = '-' ; s[n++] = '0' ; s[n++] = '0' ; s[n++] = '0' ; s[n++] = '0' ;
   return n ;
 }

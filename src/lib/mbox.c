@@ -11,13 +11,6 @@
 #include <qmail-s6/date822.h>
 #include <qmail-s6/mbox.h>
 
-static size_t two (char *s, unsigned int u)
-{
-  s[0] = '0' + (u / 10) % 10 ;
-  s[1] = '0' + u % 10 ;
-  return 2 ;
-}
-
 size_t mbox_date_fmt (char *s, time_t t)
 {
   struct tm tm ;
@@ -27,13 +20,13 @@ size_t mbox_date_fmt (char *s, time_t t)
   s[n++] = ' ' ;
   memcpy(s + n, date822_month[tm.tm_mon], 3) ; n += 3 ;
   s[n++] = ' ' ;
-  n += two(s + n, tm.tm_mday) ;
+  n += date822_fmt2(s + n, tm.tm_mday) ;
   s[n++] = ' ' ;
-  n += two(s + n, tm.tm_hour) ;
+  n += date822_fmt2(s + n, tm.tm_hour) ;
   s[n++] = ':' ;
-  n += two(s + n, tm.tm_min) ;
+  n += date822_fmt2(s + n, tm.tm_min) ;
   s[n++] = ':' ;
-  n += two(s + n, tm.tm_sec) ;
+  n += date822_fmt2(s + n, tm.tm_sec) ;
   s[n++] = ' ' ;
   n += long_fmt(s + n, (long)tm.tm_year + 1900) ;
   s[n++] = '\n' ;

@@ -521,13 +521,6 @@ static void put_date (char const *prefix)
   put(fmt, n) ;
 }
 
-static size_t two (char *s, unsigned int u)
-{
-  s[0] = '0' + (u / 10) % 10 ;
-  s[1] = '0' + u % 10 ;
-  return 2 ;
-}
-
  /* Message-ID: <YYYYMMDDHHMMSS.pid.qmail@idhost>, in UTC */
 static void put_msgid (char const *prefix)
 {
@@ -538,11 +531,11 @@ static void put_msgid (char const *prefix)
   if (!gmtime_r(&t, &tm)) { t = 0 ; gmtime_r(&t, &tm) ; }
   memcpy(fmt, "Message-ID: <", 13) ;
   n += ulong_fmt(fmt + n, (unsigned long)tm.tm_year + 1900) ;
-  n += two(fmt + n, tm.tm_mon + 1) ;
-  n += two(fmt + n, tm.tm_mday) ;
-  n += two(fmt + n, tm.tm_hour) ;
-  n += two(fmt + n, tm.tm_min) ;
-  n += two(fmt + n, tm.tm_sec) ;
+  n += date822_fmt2(fmt + n, tm.tm_mon + 1) ;
+  n += date822_fmt2(fmt + n, tm.tm_mday) ;
+  n += date822_fmt2(fmt + n, tm.tm_hour) ;
+  n += date822_fmt2(fmt + n, tm.tm_min) ;
+  n += date822_fmt2(fmt + n, tm.tm_sec) ;
   fmt[n++] = '.' ;
   n += pid_fmt(fmt + n, mypid) ;
   memcpy(fmt + n, ".qmail@", 7) ; n += 7 ;

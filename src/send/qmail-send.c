@@ -105,10 +105,14 @@ static void log_flush (void)
   logline.len = 0 ;
 }
 
+#define LOG_MAX 65536
+
+ /* Lines are collected and written once per loop pass (log_flush), not one
+    write per line; a pass that logs a lot flushes as it goes. */
 static void log_cat (char const *s)
 {
-  if (!stralloc_cats(&logline, s)) { logline.len = 0 ; return ; }
-  if (logline.len && logline.s[logline.len - 1] == '\n') log_flush() ;
+  if (!stralloc_cats(&logline, s)) { log_flush() ; return ; }
+  if (logline.len >= LOG_MAX && logline.s[logline.len - 1] == '\n') log_flush() ;
 }
 
 static void log_ulong (unsigned long u)
@@ -137,6 +141,7 @@ static void log_safe (char const *s)
 static void nomem (void)
 {
   log1("alert: out of memory, sleeping...\n") ;
+  log_flush() ;
   sleep(10) ;
 }
 
@@ -222,6 +227,7 @@ static void reread (void)
   while (chdir("queue") < 0)
   {
     log1("alert: unable to switch back to queue directory; HELP! sleeping...\n") ;
+    log_flush() ;
     sleep(10) ;
   }
 }
@@ -494,6 +500,7 @@ static void scan_do (void)
       if (!scan.dir)
       {
         log3("alert: unable to opendir ", dir, ", sleeping...\n") ;
+        log_flush() ;
         sleep(10) ;
         return ;
       }
@@ -676,6 +683,7 @@ static void addbounce (unsigned long id, char const *recip, char const *report)
       fd_close(fd) ;
     }
     log1("alert: unable to append to bounce message; HELP! sleeping...\n") ;
+    log_flush() ;
     sleep(10) ;
   }
 }
@@ -1183,7 +1191,7 @@ static void todo_one (unsigned long id)
   static stralloc chanbuf[CHANNELS] = { STRALLOC_ZERO, STRALLOC_ZERO } ;
   char todofn[QUEUE_PATH_MAX], infofn[QUEUE_PATH_MAX], chanfn[CHANNELS][QUEUE_PATH_MAX] ;
   char inbuf[4096] ;
-  struct stat st ;
+  struct stat st, st2 ;
   unsigned long uid = 0, pid = 0 ;
   int fd = -1, fdinfo = -1, fdchan[CHANNELS] = { -1, -1 } ;
   int flagchan[CHANNELS] = { 0, 0 } ;
@@ -1197,10 +1205,16 @@ static void todo_one (unsigned long id)
   if (fd < 0) { log3("warning: unable to open ", todofn, "\n") ; return ; }
   queue_path(fn, "mess", id) ;
   if (stat(fn, &st) < 0) { log3("warning: unable to stat ", fn, "\n") ; goto fail ; }
-  /* leftovers of an earlier attempt that was cut short */
-  for (c = 0 ; c < CHANNELS ; c++)
-    if (unlink(chanfn[c]) < 0 && errno != ENOENT) { log3("warning: unable to unlink ", chanfn[c], "\n") ; goto fail ; }
-  if (unlink(infofn) < 0 && errno != ENOENT) { log3("warning: unable to unlink ", infofn, "\n") ; goto fail ; }
+  /* leftovers of an earlier attempt that was cut short: info/N is always
+     created first and removed last, so without it there is nothing to
+     remove (and no unlink calls to make for every new message) */
+  if (stat(infofn, &st2) == 0)
+  {
+    for (c = 0 ; c < CHANNELS ; c++)
+      if (unlink(chanfn[c]) < 0 && errno != ENOENT) { log3("warning: unable to unlink ", chanfn[c], "\n") ; goto fail ; }
+    if (unlink(infofn) < 0 && errno != ENOENT) { log3("warning: unable to unlink ", infofn, "\n") ; goto fail ; }
+  }
+  else if (errno != ENOENT) { log3("warning: unable to stat ", infofn, "\n") ; goto fail ; }
   fdinfo = open(infofn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) ;
   if (fdinfo < 0) { log3("warning: unable to create ", infofn, "\n") ; goto fail ; }
   log1("new msg ") ; log_ulong(id) ; log1("\n") ;
@@ -1299,6 +1313,7 @@ static void todo_do (int triggerready)
     if (!todo.dir)
     {
       log1("alert: unable to opendir todo, sleeping...\n") ;
+      log_flush() ;
       sleep(10) ;
       return ;
     }
@@ -1326,17 +1341,17 @@ int main (void)
   /* signals first: an ALRM or HUP that comes early must not kill us */
   sfd = selfpipe_init() ;
   if (sfd < 0 || !selfpipe_trap(SIGTERM) || !selfpipe_trap(SIGALRM) || !selfpipe_trap(SIGHUP))
-  { log1("alert: cannot start: unable to catch signals\n") ; _exit(111) ; }
+  { log1("alert: cannot start: unable to catch signals\n") ; log_flush() ; _exit(111) ; }
   signal(SIGPIPE, SIG_IGN) ;
-  if (!qmail_chdir_home()) { log1("alert: cannot start: unable to switch to home directory\n") ; _exit(111) ; }
-  if (!getcontrols()) { log1("alert: cannot start: unable to read controls\n") ; _exit(111) ; }
-  if (chdir("queue") < 0) { log1("alert: cannot start: unable to switch to queue directory\n") ; _exit(111) ; }
+  if (!qmail_chdir_home()) { log1("alert: cannot start: unable to switch to home directory\n") ; log_flush() ; _exit(111) ; }
+  if (!getcontrols()) { log1("alert: cannot start: unable to read controls\n") ; log_flush() ; _exit(111) ; }
+  if (chdir("queue") < 0) { log1("alert: cannot start: unable to switch to queue directory\n") ; log_flush() ; _exit(111) ; }
   umask(077) ;
 
   {
     int fd = open("lock/sendmutex", O_WRONLY | O_CLOEXEC) ;
-    if (fd < 0) { log1("alert: cannot start: unable to open mutex\n") ; _exit(111) ; }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) { log1("alert: cannot start: qmail-send is already running\n") ; _exit(111) ; }
+    if (fd < 0) { log1("alert: cannot start: unable to open mutex\n") ; log_flush() ; _exit(111) ; }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) { log1("alert: cannot start: qmail-send is already running\n") ; log_flush() ; _exit(111) ; }
   }
 
   numjobs = 0 ;
@@ -1345,7 +1360,7 @@ int main (void)
     unsigned char ch ;
     ssize_t r ;
     do r = read(chanfdin[c], &ch, 1) ; while (r < 0 && errno == EINTR) ;
-    if (r < 1) { log1("alert: cannot start: hath the daemon spawn no fire?\n") ; _exit(111) ; }
+    if (r < 1) { log1("alert: cannot start: hath the daemon spawn no fire?\n") ; log_flush() ; _exit(111) ; }
     if (concurrency[c] > ch) concurrency[c] = ch ;
     numjobs += concurrency[c] ;
     flagspawnalive[c] = 1 ;
@@ -1391,6 +1406,7 @@ int main (void)
       if (wakeup > todo.next) wakeup = todo.next ;
       if (wakeup > cleanup.next) wakeup = cleanup.next ;
     }
+    log_flush() ;
     tain_now_g() ;
     if (wakeup <= recent) deadline = STAMP ;
     else tain_addsec_g(&deadline, wakeup - recent + 1) ;   /* +1: never wake up a hair too early */
@@ -1422,5 +1438,6 @@ int main (void)
   pqfinish() ;
   for (i = 0 ; i < numjobs ; i++) stralloc_free(&jo[i].sender) ;
   log1("status: exiting\n") ;
+  log_flush() ;
   _exit(0) ;
 }

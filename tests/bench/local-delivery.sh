@@ -18,6 +18,12 @@
 #   fanout   ONE message to NRCPT (500) local users, injected with all the
 #            recipients on the command line: time from the injection until
 #            every one of the NRCPT Maildirs holds it.
+#   stages   (not in the default TESTS) the ingest run taken apart: N
+#            messages injected while the MTA's scheduler is stopped
+#            (qmail-start not running; Postfix stopped, so its sendmail
+#            leaves them in maildrop/), then the MTA started and timed until
+#            all N are delivered: injection alone and delivery alone, in
+#            msgs/s and CPU ms per message.
 #   backlog  BACKLOG (100 000) deferred messages already in the queue, for a
 #            user whose delivery always fails temporarily (qmail: .qmail
 #            "|exit 111"; Postfix: .forward "|exit 75;"), with their retry
@@ -59,7 +65,10 @@
 #
 # Environment: N, CONC, SIZE (4096), NRCPT, BACKLOG, TESTS ("ingest fanout
 # backlog"), SETTLE, DELAY1, DELAY2, TIMEOUT (per wait, 300 s), PF (0: no
-# Postfix), QS6_BUILD (use these programs instead of building).  Everything
+# Postfix), QS6_BUILD (use these programs instead of building), QUIET_PCT
+# and QUIET_WAIT (before each run, wait at most QUIET_WAIT (30) s for a
+# second with the machine under QUIET_PCT (15) % busy; every row says the
+# busy % of that last second, busy_before_pct).  Everything
 # is bounded in count and time; nothing leaves the machine (local delivery
 # only; the Postfix instance listens on 127.0.0.1 and relays nowhere that is
 # reached).  On exit (trap) it stops what it started, empties the Postfix
@@ -75,12 +84,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED_BENCH:-$top/../shared/bench}
 N=${N:-5000} CONC=${CONC:-1 4} SIZE=${SIZE:-4096} NRCPT=${NRCPT:-500} BACKLOG=${BACKLOG:-100000}
 TESTS=${TESTS:-ingest fanout backlog} SETTLE=${SETTLE:-65} DELAY1=${DELAY1:-1} DELAY2=${DELAY2:-15}
-TIMEOUT=${TIMEOUT:-300} PF=${PF:-1}
-for v in "$N" "$SIZE" "$NRCPT" "$BACKLOG" "$SETTLE" "$DELAY1" "$DELAY2" "$TIMEOUT" $CONC; do
+TIMEOUT=${TIMEOUT:-300} PF=${PF:-1} QUIET_PCT=${QUIET_PCT:-15} QUIET_WAIT=${QUIET_WAIT:-30}
+for v in "$N" "$SIZE" "$NRCPT" "$BACKLOG" "$SETTLE" "$DELAY1" "$DELAY2" "$TIMEOUT" "$QUIET_PCT" "$QUIET_WAIT" $CONC; do
   case "$v" in ''|*[!0-9]*) echo "$0: N CONC SIZE NRCPT BACKLOG SETTLE DELAY1 DELAY2 TIMEOUT are whole numbers" >&2; exit 100 ;; esac
 done
 [ "$N" -le 100000 ] && [ "$NRCPT" -le 500 ] && [ "$BACKLOG" -le 1000000 ] && [ "$TIMEOUT" -le 3600 ] &&
-  [ "$SETTLE" -le 600 ] && [ "$DELAY2" -le 600 ] || { echo "$0: a count or a time is out of range" >&2; exit 100; }
+  [ "$SETTLE" -le 600 ] && [ "$DELAY2" -le 600 ] && [ "$QUIET_WAIT" -le 600 ] || { echo "$0: a count or a time is out of range" >&2; exit 100; }
 
 if [ ! -d "$shared" ] || [ ! -x "$shared/cg.sh" ]; then
   echo "local-delivery: SKIP: $shared is absent (SHARED_BENCH=path of the shared bench scripts): nothing measured"
@@ -105,10 +114,16 @@ cleanup() {
   qs_stop >/dev/null 2>&1
   if [ "$PF" = 1 ]; then
     if [ "$pf_backlog" = 1 ]; then
+      # the backlog goes (the queue was empty when we began); then the defer
+      # logs that a message being deferred meanwhile may have left behind
       pf_running || "$shared/postfix-bench.sh" start >/dev/null 2>&1
-      postsuper -c "$PFC" -d ALL deferred >/dev/null 2>&1
-    fi
-    if [ "$pf_started" = 1 ] && [ "$pf_was_running" = 0 ]; then "$shared/postfix-bench.sh" stop >/dev/null 2>&1; fi
+      postsuper -c "$PFC" -d ALL >/dev/null 2>&1
+      "$shared/postfix-bench.sh" stop >/dev/null 2>&1
+      find "$PFQ/defer" "$PFQ/bounce" "$PFQ/trace" -type f 2>/dev/null | while read -r f; do
+        [ -n "$(find "$PFQ/incoming" "$PFQ/active" "$PFQ/deferred" "$PFQ/hold" "$PFQ/maildrop" -name "${f##*/}" 2>/dev/null)" ] || rm -f "$f"
+      done
+      [ "$pf_was_running" = 1 ] && "$shared/postfix-bench.sh" start >/dev/null 2>&1
+    elif [ "$pf_started" = 1 ] && [ "$pf_was_running" = 0 ]; then "$shared/postfix-bench.sh" stop >/dev/null 2>&1; fi
   fi
   for i in $(seq 50); do [ -z "$("$shared/cg.sh" pids "$CG" 2>/dev/null)" ] && break; sleep 0.1; done
   "$shared/cg.sh" destroy "$CG" 2>/dev/null
@@ -258,6 +273,17 @@ col() { # TEST MTA EXTRA KEY : values of KEY over the rows of TEST, MTA (and EXT
 }
 med() { col "$@" | stats | sed -n 's/^median=\([^ ]*\) min=\([^ ]*\) max=\([^ ]*\) n=\(.*\)/\1 (\2-\3, n=\4)/p'; }
 medv() { col "$@" | stats | sed -n 's/^median=\([^ ]*\) .*/\1/p'; }
+# quiet: wait (at most QUIET_WAIT s) for a second with the machine under
+# QUIET_PCT % busy, so that other work shares the measurement as little as
+# possible; sets $busy to the busy % of the last second before the run
+quiet() {
+  local i=0
+  while :; do
+    busy=$(cpubusy 1)
+    [ "$busy" -lt "$QUIET_PCT" ] || [ "$i" -ge "$QUIET_WAIT" ] && break
+    i=$((i + 1))
+  done
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "# local-delivery bench: qmail-s6 vs Postfix, same run"
@@ -275,7 +301,7 @@ ingest_run() { # MTA REP CONC
   md=$(mdir "$m" bmain)
   fresh "$md" "$(mown "$m" bmain)"
   sync; [ "$SETTLE" -gt 0 ] && sleep "$SETTLE"
-  busy=$(cpubusy 1)
+  quiet
   stop=$work/memstop; rm -f "$stop"
   "$shared/memsample.py" "$(procsfile "$m")" "$stop" "$TIMEOUT" 0.25 > "$work/mem" &
   msp=$!
@@ -303,7 +329,7 @@ fanout_run() { # MTA REP
   local dirs=()
   for i in $(seq 1 "$NRCPT"); do d=$(mdir "$m" "bench$i"); dirs+=("$d"); fresh "$d" "$(mown "$m" "bench$i")"; rc+=("bench$i@bench.local"); done
   sync; sleep 1
-  busy=$(cpubusy 1)
+  quiet
   c0=$(cpu "$m")
   "$shared/waitfor.py" eachmaildir "$TIMEOUT" "${dirs[@]}" > "$work/fanout.w" &
   wp=$!
@@ -320,6 +346,35 @@ fanout_run() { # MTA REP
     BEGIN { split(c0, a, " "); split(c1, b, " ");
       printf "fanout mta=%s rep=%d busy_before_pct=%s ok=%d maildirs=%d/%d inject_s=%.3f all_delivered_s=%.3f daemon_cpu_s=%.2f\n",
         m, r, busy, ok, got, n, t1 - t0, t2 - t0, b[3] - a[3] }' | tee -a "$R"
+}
+
+# ================================================================ stages
+# The ingest run taken apart: N messages injected (P at a time, P = the last
+# of CONC) while the MTA's scheduler is stopped, then the MTA started and
+# timed until all N are delivered.  qmail-s6: qmail-start stopped, todo/
+# fills; Postfix: stopped, sendmail's postdrop fills maildrop/.
+stages_run() { # MTA REP
+  local m=$1 r=$2 p=${CONC##* } md busy out t0 t1 t2 w c0 c1 ok=1
+  md=$(mdir "$m" bmain)
+  fresh "$md" "$(mown "$m" bmain)"
+  if [ "$m" = qmail ]; then qs_stop; else "$shared/postfix-bench.sh" stop >/dev/null; fi
+  sync; [ "$SETTLE" -gt 0 ] && sleep "$SETTLE"
+  quiet
+  t0=$(now)
+  out=$(inject "$m" "$N" "$p" "$work/msg" bmain@bench.local 2>/dev/null) || ok=0
+  t1=$(now)
+  sync; sleep 1
+  c0=$(cpu "$m")
+  t2=$(now)
+  if [ "$m" = qmail ]; then qs_start; else "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
+  w=$("$shared/waitfor.py" maildir "$N" "$TIMEOUT" "$md") || ok=0
+  waitq "$m" || ok=0
+  c1=$(cpu "$m")
+  awk -v m="$m" -v r="$r" -v p="$p" -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$(awk '{print $2}' <<<"$w")" \
+      -v icpu="$(kv cpu_total_s "$out")" -v c0="$c0" -v c1="$c1" -v busy="$busy" -v ok="$ok" '
+    BEGIN { split(c0, a, " "); split(c1, b, " ");
+      printf "stages mta=%s rep=%d conc=%d busy_before_pct=%s ok=%d inject_only_s=%.3f inject_only_per_s=%.1f inject_cpu_ms_per_msg=%.3f deliver_only_s=%.3f deliver_only_per_s=%.1f deliver_cpu_ms_per_msg=%.3f\n",
+        m, r, p, busy, ok, t1 - t0, n / (t1 - t0), 1000 * icpu / n, t3 - t2, n / (t3 - t2), 1000 * (b[3] - a[3]) / n }' | tee -a "$R"
 }
 
 # ================================================================ backlog
@@ -388,13 +443,41 @@ for i in range(n - 1):
     os.fchmod(fd, 0o700)
     os.close(fd)
 EOF
+  # What "postfix start" does first: postsuper renames each copy to match its
+  # inode.  With maillog_file it then fails to write its log line (it runs as
+  # postfix by then), so the first pass exits 1 after renaming; a second pass
+  # must find nothing to do.
+  postsuper -c "$PFC" >/dev/null 2>&1 || true
+  postsuper -c "$PFC" || { echo "local-delivery: fatal: postsuper structure check of the backlog failed" >&2; exit 111; }
+  [ "$(pf_qcount)" = "$BACKLOG" ] || { echo "local-delivery: fatal: Postfix queue holds $(pf_qcount), not $BACKLOG" >&2; exit 111; }
+}
+pf_unactive() {   # Postfix stopped: active/ID -> deferred/H/ID (active/ is not hashed; H = first character, hash_queue_depth 1)
+  python3 - "$PFQ" <<'EOF'
+import os, pwd, sys
+q = sys.argv[1]
+pw = pwd.getpwnam("postfix")
+for f in os.listdir(os.path.join(q, "active")):
+    src = os.path.join(q, "active", f)
+    if not os.path.isfile(src):
+        continue
+    d = os.path.join(q, "deferred", f[0])
+    if not os.path.isdir(d):
+        os.mkdir(d, 0o700)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+    os.rename(src, os.path.join(d, f))
+EOF
 }
 backlog_run() { # MTA REP CASE
-  local m=$1 r=$2 c=$3 md ts tr t0 w l1 l2 nset logf off ndef tstop ok=1
+  local m=$1 r=$2 c=$3 md ts tr t0 w l1 l2 nset logf off ndef tstop busy ok=1
   md=$(mdir "$m" bmain)
   fresh "$md" "$(mown "$m" bmain)"
+  # a Postfix stopped while it retried leaves up to qmgr_message_active_limit
+  # messages in active/; put them back in deferred/ (what qmgr does when it
+  # defers them), so that every run starts with the whole backlog deferred
+  [ "$m" = postfix ] && pf_unactive
   nset=$(set_mtimes "$m" "$c")
   sync; sleep 1
+  quiet
   if [ "$m" = qmail ]; then logf=$work/send.log; else logf=$PFLOG; fi
   off=$(stat -c %s "$logf" 2>/dev/null || echo 0)
   ts=$(now)
@@ -405,7 +488,7 @@ backlog_run() { # MTA REP CASE
   inject "$m" 1 1 "$work/newmsg" bmain@bench.local > /dev/null || ok=0
   w=$("$shared/waitfor.py" maildir 1 "$TIMEOUT" "$md") || ok=0
   l1=$(fsec "$t0" "$(awk '{print $2}' <<<"$w")")
-  sleep "$(awk -v a="$tr" -v b="$(now)" -v d="$DELAY2" 'BEGIN{s = a + d - b; printf "%.2f", s > 0 ? s : 0}')"
+  sleep "$(awk -v a="$tr" -v b="$(now)" -v d="$DELAY2" 'BEGIN{s = a + d - b; printf "%.2f", (s > 0 ? s : 0)}')"
   t0=$(now)
   inject "$m" 1 1 "$work/newmsg" bmain@bench.local > /dev/null || ok=0
   w=$("$shared/waitfor.py" maildir 2 "$TIMEOUT" "$md") || ok=0
@@ -418,7 +501,7 @@ backlog_run() { # MTA REP CASE
   t0=$(now)
   if [ "$m" = qmail ]; then qs_stop; else "$shared/postfix-bench.sh" stop >/dev/null; fi
   tstop=$(fsec "$t0" "$(now)")
-  row "backlog mta=$m rep=$r case=$c ok=$ok backlog=$nset start_to_ready_s=$(fsec "$ts" "$tr") new1_after_ready_s=$DELAY1 new1_latency_s=$l1 new2_after_ready_s=$DELAY2 new2_latency_s=$l2 backlog_deferrals_meanwhile=$ndef stop_s=$tstop"
+  row "backlog mta=$m rep=$r case=$c busy_before_pct=$busy ok=$ok backlog=$nset start_to_ready_s=$(fsec "$ts" "$tr") new1_after_ready_s=$DELAY1 new1_latency_s=$l1 new2_after_ready_s=$DELAY2 new2_latency_s=$l2 backlog_deferrals_meanwhile=$ndef stop_s=$tstop"
 }
 
 for t in $TESTS; do
@@ -433,6 +516,13 @@ for t in $TESTS; do
     for r in $(seq "$reps"); do
       for m in $(mtas "$r"); do fanout_run "$m" "$r"; done
     done ;;
+  stages)
+    for r in $(seq "$reps"); do
+      for m in $(mtas "$r"); do stages_run "$m" "$r"; done
+    done
+    qs_running || qs_start
+    if [ "$PF" = 1 ] && ! pf_running; then "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
+    ;;
   backlog)
     qs_stop
     qs_backlog_write
@@ -472,6 +562,15 @@ if grep -q '^fanout ' "$R"; then
     "$(ratio "$(medv fanout qmail '' all_delivered_s)" "$(medv fanout postfix '' all_delivered_s)")"
   for m in qmail postfix; do
     [ -n "$(col fanout "$m" '' daemon_cpu_s)" ] && echo "#   $m: inject_s $(med fanout "$m" '' inject_s)  daemon CPU s $(med fanout "$m" '' daemon_cpu_s)"
+  done
+fi
+if grep -q '^stages ' "$R"; then
+  echo "# stages: $N messages injected with the scheduler stopped, then delivered from the queue alone"
+  printf '%-8s %-28s %-28s %-28s %s\n' mta 'inject only msgs/s' 'inject CPU ms/msg' 'deliver only msgs/s' 'deliver CPU ms/msg'
+  for m in qmail postfix; do
+    [ -n "$(col stages "$m" '' deliver_only_per_s)" ] || continue
+    printf '%-8s %-28s %-28s %-28s %s\n' "$m" "$(med stages "$m" '' inject_only_per_s)" "$(med stages "$m" '' inject_cpu_ms_per_msg)" \
+      "$(med stages "$m" '' deliver_only_per_s)" "$(med stages "$m" '' deliver_cpu_ms_per_msg)"
   done
 fi
 if grep -q '^backlog ' "$R"; then

@@ -68,7 +68,9 @@
 # Postfix), QS6_BUILD (use these programs instead of building), QUIET_PCT
 # and QUIET_WAIT (before each run, wait at most QUIET_WAIT (30) s for a
 # second with the machine under QUIET_PCT (15) % busy; every row says the
-# busy % of that last second, busy_before_pct).  Everything
+# busy % of that last second, busy_before_pct), VARIANTS=1 (also measure
+# qmail-s6 with qmail-local, qmail-inject and qmail-queue built statically
+# against musl, as MTA "qmusl": needs musl-gcc (Debian musl-tools)).  Everything
 # is bounded in count and time; nothing leaves the machine (local delivery
 # only; the Postfix instance listens on 127.0.0.1 and relays nowhere that is
 # reached).  On exit (trap) it stops what it started, empties the Postfix
@@ -148,6 +150,32 @@ else
 fi
 [ -x "$build/bin/qmail-start" ] || { echo "local-delivery: fatal: no programs in $build/bin" >&2; exit 111; }
 cc -O2 -Wall -o "$work/bench-runpar" "$top/tests/bench/bench-runpar.c"
+
+# VARIANTS=1: the same qmail-local, qmail-inject and qmail-queue sources built
+# statically against musl (an experiment to price glibc's start-up, as in
+# qmail-queue-rate.sh: Debian's glibc-built libskarnet.a plus a shim for its
+# one fortify symbol; not a supported build), measured as MTA "qmusl".
+musl=
+if [ "${VARIANTS:-0}" = 1 ]; then
+  march=$(cc -print-multiarch 2>/dev/null || true)
+  skalib=/usr/lib/$march/libskarnet.a
+  skainc=/usr/include/$march; [ -f "$skainc/skalibs/skalibs.h" ] || skainc=/usr/include
+  if command -v musl-gcc >/dev/null 2>&1 && [ -f "$skalib" ]; then
+    mkdir -p "$work/musl/inc"
+    ln -s "$skainc/skalibs" "$work/musl/inc/skalibs"
+    printf '#include <fcntl.h>\nint __open_2 (char const *p, int f) { return open(p, f) ; }\n' > "$work/musl/shim.c"
+    musl=$work/musl
+    for p in deliver/qmail-local inject/qmail-inject queue/qmail-queue; do
+      if ! musl-gcc -O2 -std=c11 -D_GNU_SOURCE -I"$top/src/include" -I"$build/gen" -I"$work/musl/inc" -static \
+           -o "$work/musl/${p#*/}" "$top/src/$p.c" "$top"/src/lib/*.c "$work/musl/shim.c" "$skalib" 2>"$work/musl/err"; then
+        echo "local-delivery: no musl variant (link of ${p#*/} failed: $(head -c 300 "$work/musl/err"))" >&2
+        musl=; break
+      fi
+    done
+  else
+    echo "local-delivery: no musl variant (needs musl-gcc from musl-tools and $skalib)" >&2
+  fi
+fi
 runpar=$work/bench-runpar
 
 # A 4 KB message (headers included); the injectors add their own fields.
@@ -243,14 +271,15 @@ fresh() {
   if [ -e "$d" ]; then ntrash=$((ntrash + 1)); mv "$d" "$work/trash/$ntrash"; fi
   install -d -o "${own%%:*}" -g "${own##*:}" -m 0700 "$d" "$d/tmp" "$d/new" "$d/cur"
 }
-cpu() { if [ "$1" = qmail ]; then "$shared/cg.sh" cpu "$CG"; else "$shared/cg.sh" cpu pfbench; fi; }
-procsfile() { if [ "$1" = qmail ]; then "$shared/cg.sh" procsfile "$CG"; else "$shared/cg.sh" procsfile pfbench; fi; }
-qcount() { if [ "$1" = qmail ]; then qs_qcount; else pf_qcount; fi; }
+isq() { [ "$1" = qmail ] || [ "$1" = qmusl ]; }   # qmail-s6, either build
+cpu() { if isq "$1"; then "$shared/cg.sh" cpu "$CG"; else "$shared/cg.sh" cpu pfbench; fi; }
+procsfile() { if isq "$1"; then "$shared/cg.sh" procsfile "$CG"; else "$shared/cg.sh" procsfile pfbench; fi; }
+qcount() { if isq "$1"; then qs_qcount; else pf_qcount; fi; }
 # inject MTA N P FILE RCPT...: N runs, P at a time, of MTA's injector with
 # FILE on stdin, under bench-runpar
 inject() {
   local m=$1 n=$2 p=$3 f=$4; shift 4
-  if [ "$m" = qmail ]; then
+  if isq "$m"; then
     QMAILHOME=$H timeout "$TIMEOUT" "$runpar" -n "$n" -p "$p" -t "$TIMEOUT" -i "$f" -- \
       "$H/bin/qmail-inject" -f bench@client.local "$@"
   else
@@ -258,13 +287,15 @@ inject() {
       /usr/sbin/sendmail -f bench@client.local "$@"
   fi
 }
-mdir() { if [ "$1" = qmail ]; then echo "$QH/$2/Maildir"; else echo "$MH/$2/Maildir"; fi; }
-mown() { if [ "$1" = qmail ]; then echo "$quid:$qgid"; else echo "$2:bench"; fi; }
+mdir() { if isq "$1"; then echo "$QH/$2/Maildir"; else echo "$MH/$2/Maildir"; fi; }
+mown() { if isq "$1"; then echo "$quid:$qgid"; else echo "$2:bench"; fi; }
 waitq() { local m=$1 i; for i in $(seq $((TIMEOUT * 10))); do [ "$(qcount "$m")" = 0 ] && return 0; sleep 0.1; done; return 1; }
 kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 mtas() {   # the MTAs of rep $1, in alternating order
-  if [ "$PF" = 1 ]; then if [ $(($1 % 2)) = 1 ]; then echo "qmail postfix"; else echo "postfix qmail"; fi
-  else echo qmail; fi
+  local l=qmail
+  [ -n "$musl" ] && l="$l qmusl"
+  [ "$PF" = 1 ] && l="$l postfix"
+  if [ $(($1 % 2)) = 1 ]; then echo "$l"; else echo "$l" | tr ' ' '\n' | tac | tr '\n' ' '; fi
 }
 R=$work/rows; : > "$R"
 row() { echo "$*" | tee -a "$R"; }
@@ -357,7 +388,7 @@ stages_run() { # MTA REP
   local m=$1 r=$2 p=${CONC##* } md busy out t0 t1 t2 w c0 c1 ok=1
   md=$(mdir "$m" bmain)
   fresh "$md" "$(mown "$m" bmain)"
-  if [ "$m" = qmail ]; then qs_stop; else "$shared/postfix-bench.sh" stop >/dev/null; fi
+  if isq "$m"; then qs_stop; else "$shared/postfix-bench.sh" stop >/dev/null; fi
   sync; [ "$SETTLE" -gt 0 ] && sleep "$SETTLE"
   quiet
   t0=$(now)
@@ -366,7 +397,7 @@ stages_run() { # MTA REP
   sync; sleep 1
   c0=$(cpu "$m")
   t2=$(now)
-  if [ "$m" = qmail ]; then qs_start; else "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
+  if isq "$m"; then qs_start; else "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
   w=$("$shared/waitfor.py" maildir "$N" "$TIMEOUT" "$md") || ok=0
   waitq "$m" || ok=0
   c1=$(cpu "$m")
@@ -478,10 +509,10 @@ backlog_run() { # MTA REP CASE
   nset=$(set_mtimes "$m" "$c")
   sync; sleep 1
   quiet
-  if [ "$m" = qmail ]; then logf=$work/send.log; else logf=$PFLOG; fi
+  if isq "$m"; then logf=$work/send.log; else logf=$PFLOG; fi
   off=$(stat -c %s "$logf" 2>/dev/null || echo 0)
   ts=$(now)
-  if [ "$m" = qmail ]; then qs_start; else "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
+  if isq "$m"; then qs_start; else "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
   tr=$(now)
   sleep "$DELAY1"
   t0=$(now)
@@ -493,15 +524,33 @@ backlog_run() { # MTA REP CASE
   inject "$m" 1 1 "$work/newmsg" bmain@bench.local > /dev/null || ok=0
   w=$("$shared/waitfor.py" maildir 2 "$TIMEOUT" "$md") || ok=0
   l2=$(fsec "$t0" "$(awk '{print $2}' <<<"$w")")
-  if [ "$m" = qmail ]; then
+  if isq "$m"; then
     ndef=$(tail -c +$((off + 1)) "$logf" | grep -c ': deferral: ' || true)
   else
     ndef=$(tail -c +$((off + 1)) "$logf" | grep -c 'to=<bklog@bench.local>.*status=deferred' || true)
   fi
   t0=$(now)
-  if [ "$m" = qmail ]; then qs_stop; else "$shared/postfix-bench.sh" stop >/dev/null; fi
+  if isq "$m"; then qs_stop; else "$shared/postfix-bench.sh" stop >/dev/null; fi
   tstop=$(fsec "$t0" "$(now)")
   row "backlog mta=$m rep=$r case=$c busy_before_pct=$busy ok=$ok backlog=$nset start_to_ready_s=$(fsec "$ts" "$tr") new1_after_ready_s=$DELAY1 new1_latency_s=$l1 new2_after_ready_s=$DELAY2 new2_latency_s=$l2 backlog_deferrals_meanwhile=$ndef stop_s=$tstop"
+}
+
+# bins dyn|musl: the sandbox's qmail-local, qmail-inject and qmail-queue
+# from the default build or from the musl build (swapped by rename: every
+# delivery and injection execs the file anew, qmail-start keeps running)
+bins() {
+  local n src
+  [ -n "$musl" ] || return 0
+  for n in qmail-local qmail-inject qmail-queue; do
+    if [ "$1" = musl ]; then src=$musl/$n; else src=$build/bin/$n; fi
+    cp "$src" "$H/bin/.$n.new" && chmod 0755 "$H/bin/.$n.new" && mv -f "$H/bin/.$n.new" "$H/bin/$n"
+  done
+}
+run() { # FUNCTION MTA ARGS...
+  local f=$1 m=$2; shift 2
+  if [ "$m" = qmusl ]; then bins musl; fi
+  "$f" "$m" "$@"
+  if [ "$m" = qmusl ]; then bins dyn; fi
 }
 
 for t in $TESTS; do
@@ -509,16 +558,16 @@ for t in $TESTS; do
   ingest)
     for r in $(seq "$reps"); do
       for p in $CONC; do
-        for m in $(mtas "$r"); do ingest_run "$m" "$r" "$p"; done
+        for m in $(mtas "$r"); do run ingest_run "$m" "$r" "$p"; done
       done
     done ;;
   fanout)
     for r in $(seq "$reps"); do
-      for m in $(mtas "$r"); do fanout_run "$m" "$r"; done
+      for m in $(mtas "$r"); do run fanout_run "$m" "$r"; done
     done ;;
   stages)
     for r in $(seq "$reps"); do
-      for m in $(mtas "$r"); do stages_run "$m" "$r"; done
+      for m in $(mtas "$r"); do run stages_run "$m" "$r"; done
     done
     qs_running || qs_start
     if [ "$PF" = 1 ] && ! pf_running; then "$shared/postfix-bench.sh" start >/dev/null; pf_ready; fi
@@ -529,7 +578,7 @@ for t in $TESTS; do
     if [ "$PF" = 1 ]; then pf_backlog_write; fi
     for r in $(seq "$reps"); do
       for c in future due; do
-        for m in $(mtas "$r"); do backlog_run "$m" "$r" "$c"; done
+        for m in $(mtas "$r"); do run backlog_run "$m" "$r" "$c"; done
       done
     done
     ;;
@@ -549,7 +598,14 @@ if grep -q '^ingest ' "$R"; then
       "$(ratio "$(medv ingest qmail "conc=$p " msgs_per_s)" "$(medv ingest postfix "conc=$p " msgs_per_s)")" \
       "$(med ingest qmail "conc=$p " cpu_ms_per_msg)" "$(med ingest postfix "conc=$p " cpu_ms_per_msg)" \
       "$(ratio "$(medv ingest qmail "conc=$p " cpu_ms_per_msg)" "$(medv ingest postfix "conc=$p " cpu_ms_per_msg)")"
-    for m in qmail postfix; do
+    if [ -n "$musl" ]; then
+      printf '%-5s %-28s %-28s %-6s %-28s %-28s %-6s\n' "$p/mu" \
+        "$(med ingest qmusl "conc=$p " msgs_per_s)" "$(med ingest postfix "conc=$p " msgs_per_s)" \
+        "$(ratio "$(medv ingest qmusl "conc=$p " msgs_per_s)" "$(medv ingest postfix "conc=$p " msgs_per_s)")" \
+        "$(med ingest qmusl "conc=$p " cpu_ms_per_msg)" "$(med ingest postfix "conc=$p " cpu_ms_per_msg)" \
+        "$(ratio "$(medv ingest qmusl "conc=$p " cpu_ms_per_msg)" "$(medv ingest postfix "conc=$p " cpu_ms_per_msg)")"
+    fi
+    for m in qmail qmusl postfix; do
       [ -n "$(col ingest "$m" "conc=$p " deliver_s)" ] || continue
       echo "#   conc=$p $m: deliver_s $(med ingest "$m" "conc=$p " deliver_s)  daemon CPU s $(med ingest "$m" "conc=$p " daemon_cpu_s)  injector CPU s $(med ingest "$m" "conc=$p " inject_cpu_s)  peak PSS MiB $(med ingest "$m" "conc=$p " peak_pss_mib)"
     done
@@ -560,14 +616,16 @@ if grep -q '^fanout ' "$R"; then
   printf '%-28s %-28s %-6s %s\n' 'qmail all delivered s' 'postfix all delivered s' ratio 'goal: ratio <= 1'
   printf '%-28s %-28s %-6s\n' "$(med fanout qmail '' all_delivered_s)" "$(med fanout postfix '' all_delivered_s)" \
     "$(ratio "$(medv fanout qmail '' all_delivered_s)" "$(medv fanout postfix '' all_delivered_s)")"
-  for m in qmail postfix; do
+  [ -n "$musl" ] && printf '%-28s %-28s %-6s (musl build of qmail-local/inject/queue)\n' "$(med fanout qmusl '' all_delivered_s)" \
+    "$(med fanout postfix '' all_delivered_s)" "$(ratio "$(medv fanout qmusl '' all_delivered_s)" "$(medv fanout postfix '' all_delivered_s)")"
+  for m in qmail qmusl postfix; do
     [ -n "$(col fanout "$m" '' daemon_cpu_s)" ] && echo "#   $m: inject_s $(med fanout "$m" '' inject_s)  daemon CPU s $(med fanout "$m" '' daemon_cpu_s)"
   done
 fi
 if grep -q '^stages ' "$R"; then
   echo "# stages: $N messages injected with the scheduler stopped, then delivered from the queue alone"
   printf '%-8s %-28s %-28s %-28s %s\n' mta 'inject only msgs/s' 'inject CPU ms/msg' 'deliver only msgs/s' 'deliver CPU ms/msg'
-  for m in qmail postfix; do
+  for m in qmail qmusl postfix; do
     [ -n "$(col stages "$m" '' deliver_only_per_s)" ] || continue
     printf '%-8s %-28s %-28s %-28s %s\n' "$m" "$(med stages "$m" '' inject_only_per_s)" "$(med stages "$m" '' inject_cpu_ms_per_msg)" \
       "$(med stages "$m" '' deliver_only_per_s)" "$(med stages "$m" '' deliver_cpu_ms_per_msg)"
@@ -577,7 +635,7 @@ if grep -q '^backlog ' "$R"; then
   echo "# backlog: $BACKLOG deferred + 1 new local message; latency = injection to Maildir (goal < 2 s)"
   printf '%-7s %-8s %-26s %-26s %-26s %s\n' case mta "new at +${DELAY1}s: latency s" "new at +${DELAY2}s: latency s" 'start to ready s' 'backlog deferrals meanwhile'
   for c in future due; do
-    for m in qmail postfix; do
+    for m in qmail qmusl postfix; do
       [ -n "$(col backlog "$m" "case=$c " new1_latency_s)" ] || continue
       printf '%-7s %-8s %-26s %-26s %-26s %s\n' "$c" "$m" "$(med backlog "$m" "case=$c " new1_latency_s)" \
         "$(med backlog "$m" "case=$c " new2_latency_s)" "$(med backlog "$m" "case=$c " start_to_ready_s)" \

@@ -104,6 +104,12 @@ static void start_delivery (spawner_ops const *ops, unsigned char delnum, strall
   slots[delnum].full = 0 ;
 }
 
+void spawner_child (void)
+{
+  selfpipe_finish() ;
+  signal(SIGPIPE, SIG_DFL) ;
+}
+
 static void finish_if_done (spawner_ops const *ops, unsigned int i)
 {
   slot *s = slots + i ;

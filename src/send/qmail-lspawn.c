@@ -9,11 +9,16 @@
    is spawner.h's.
 
    Per delivery, in a child: the recipient's local part (before its last
-   '@') is looked up in HOME/users/cdb (usersdb.h), else by running
-   HOME/bin/qmail-getpw local as qmailp, group nofiles; then, as that
-   user's uid and gid,
-       HOME/bin/qmail-local -- user home local dash ext domain sender defaultdelivery
-   with fd 0 = the message and fd 1 = fd 2 = the report.  An empty local
+   '@') is looked up in HOME/users/cdb (usersdb.h; the parent keeps it
+   mapped and maps it again when qmail-newu has replaced it), else by
+   running HOME/bin/qmail-getpw local as qmailp, group nofiles; then, as
+   that user's uid and gid, the child does what
+       qmail-local -- user home local dash ext domain sender defaultdelivery
+   does, with fd 0 = the message and fd 1 = fd 2 = the report: it runs
+   qmail-local's code itself (localdeliver.h), named "qmail-local", rather
+   than exec'ing HOME/bin/qmail-local, which saves an exec and a dynamic
+   linker start-up per delivery; with $QMAILLOCAL set it execs that
+   program instead, as qmail-rspawn does with $QMAILREMOTE.  An empty local
    part (the address "@domain") succeeds at once.  A delivery is never run
    as root.
 
@@ -28,7 +33,7 @@
    121 "ZUnable to run qmail-getpw.", 126 "DUnable to run qmail-local.".
 
    Differences from qmail: programs are run by absolute path under the
-   home; a users/cdb record that is not six fields with numeric ids is a
+   home; qmail-local runs without an exec unless $QMAILLOCAL is set; a users/cdb record that is not six fields with numeric ids is a
    temporary error (qmail would run qmail-local with garbage).
 */
 
@@ -36,6 +41,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/cdb.h>
@@ -46,6 +54,7 @@
 #include <qmail-s6/errtemp.h>
 #include <qmail-s6/home.h>
 #include <qmail-s6/ids.h>
+#include <qmail-s6/localdeliver.h>
 #include <qmail-s6/qlx.h>
 #include <qmail-s6/spawner.h>
 #include <qmail-s6/usersdb.h>
@@ -103,35 +112,61 @@ static void getpw (char const *local, stralloc *sa)
   if (WEXITSTATUS(wstat)) _exit(WEXITSTATUS(wstat)) ;
 }
 
- /* In the child: find the user, become it, run qmail-local.  Never returns. */
+static int homefd = -1 ;   /* users/cdb is looked up from here */
+static char localprog[4096 + 32] ;   /* $QMAILLOCAL: exec this instead */
+static cdb users = CDB_ZERO ;
+static int users_mapped = 0 ;
+static int users_errno = ENOENT ;   /* why users is not mapped */
+static struct stat users_st ;
+
+ /* Keep users/cdb mapped in the parent, so that a delivery child does not
+    open and map it again.  qmail-newu replaces it by rename, so a new
+    inode (or a changed size or mtime, for an in-place writer) means
+    reload; the old map is held until then, so its inode cannot be reused
+    under us.  Called before each fork: one stat per delivery. */
+static void users_refresh (void)
+{
+  struct stat st ;
+  int fd ;
+  if (fstatat(homefd, "users/cdb", &st, 0) == 0 && users_mapped
+   && st.st_dev == users_st.st_dev && st.st_ino == users_st.st_ino
+   && st.st_size == users_st.st_size && st.st_mtime == users_st.st_mtime)
+    return ;
+  if (users_mapped) { cdb_free(&users) ; users_mapped = 0 ; }
+  fd = openat(homefd, "users/cdb", O_RDONLY | O_CLOEXEC) ;
+  if (fd < 0) { users_errno = errno ; return ; }
+  if (fstat(fd, &users_st) < 0 || !cdb_init_fromfd(&users, fd))
+  {
+    users_errno = errno ;
+    fd_close(fd) ;
+    return ;
+  }
+  fd_close(fd) ;
+  users_mapped = 1 ;
+}
+
+ /* In the child: find the user, become it, deliver.  Never returns. */
 static void deliver (char const *sender, char *r, size_t at)
 {
   stralloc storage = STRALLOC_ZERO ;
   usersdb_entry e ;
-  char path[4096 + 32] ;
   char const *argv[11] ;
   int found = 0 ;
 
   r[at] = 0 ;
   if (!r[0]) _exit(0) ;   /* <>: nothing to deliver */
   if (!qmail_chdir_home()) _exit(QLX_USAGE) ;
+  if (users_mapped)
   {
-    cdb c = CDB_ZERO ;
-    if (cdb_init(&c, "users/cdb"))
-    {
-      found = usersdb_lookup(&c, r, at, &e, &storage) ;
-      if (found < 0) _exit(errno == ENOMEM ? QLX_NOMEM : QLX_CDB) ;
-      /* e points into storage, not into the map: the map can go */
-      cdb_free(&c) ;
-    }
-    else if (errno != ENOENT) _exit(QLX_CDB) ;
+    found = usersdb_lookup(&users, r, at, &e, &storage) ;
+    if (found < 0) _exit(errno == ENOMEM ? QLX_NOMEM : QLX_CDB) ;
   }
+  else if (users_errno != ENOENT) _exit(QLX_CDB) ;
   if (!found)
   {
     getpw(r, &storage) ;
     if (!usersdb_record_parse(&e, storage.s, storage.len)) _exit(QLX_USAGE) ;
   }
-  homepath(path, sizeof(path), "qmail-local") ;
   argv[0] = "qmail-local" ;
   argv[1] = "--" ;
   argv[2] = e.user ;
@@ -145,19 +180,29 @@ static void deliver (char const *sender, char *r, size_t at)
   argv[10] = 0 ;
   if (!ids.sandbox && !qmail_become(e.uid, e.gid)) _exit(QLX_USAGE) ;
   if (!getuid()) _exit(QLX_ROOT) ;
-  execv(path, (char *const *)argv) ;
-  _exit(qmail_error_temp(errno) ? QLX_EXECSOFT : QLX_EXECHARD) ;
+  if (localprog[0])
+  {
+    execv(localprog, (char *const *)argv) ;
+    _exit(qmail_error_temp(errno) ? QLX_EXECSOFT : QLX_EXECHARD) ;
+  }
+  /* what exec'ing bin/qmail-local would do, without the exec: ps and
+     /proc/PID/comm show qmail-local, as admins expect */
+  prctl(PR_SET_NAME, "qmail-local", 0, 0, 0) ;
+  _exit(qmail_local_main(10, argv)) ;
 }
 
 static pid_t start (int fdmess, int fdreport, char const *sender, char const *recip, size_t at)
 {
-  pid_t pid = fork() ;
+  pid_t pid ;
+  users_refresh() ;
+  pid = fork() ;
   if (pid < 0) return 0 ;
   if (!pid)
   {
     size_t n = strlen(recip) ;
     char r[n + 1] ;
     memcpy(r, recip, n + 1) ;
+    spawner_child() ;
     if (fd_move(0, fdmess) < 0 || fd_move(1, fdreport) < 0 || fd_copy(2, 1) < 0) _exit(QLX_SYS) ;
     deliver(sender, r, at) ;
   }
@@ -195,12 +240,20 @@ static int report (stralloc *out, int wstat, char const *s, size_t len)
 int main (int argc, char const *const *argv)
 {
   char const *what ;
+  char const *ql = getenv("QMAILLOCAL") ;
   spawner_ops ops = { .start = &start, .report = &report, .outputmax = 3000, .truncate_with_note = 1 } ;
   PROG = "qmail-lspawn" ;
   if (argc < 2 || !argv[1]) return 100 ;
   defaultdelivery = argv[1] ;
   home = qmail_home() ;
+  if (ql && *ql)
+  {
+    if (strlen(ql) >= sizeof(localprog)) strerr_dief1x(111, "QMAILLOCAL is too long") ;
+    strcpy(localprog, ql) ;
+  }
   if (!qmail_chdir_home()) strerr_diefu2sys(111, "chdir to ", home) ;
+  homefd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (homefd < 0) strerr_diefu2sys(111, "open ", home) ;
   if (!qmail_ids_get(&ids, &what)) strerr_diefu2sys(111, "find the qmail user or group ", what) ;
   ops.messowner = ids.qmailq ;
   if (chdir("queue/mess") < 0) strerr_diefu1sys(111, "chdir to queue/mess") ;

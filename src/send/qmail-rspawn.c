@@ -47,6 +47,7 @@ static pid_t start (int fdmess, int fdreport, char const *sender, char const *re
     char r[n + 1] ;
     memcpy(r, recip, n + 1) ;
     argv[3] = r ;
+    spawner_child() ;
     if (fd_move(0, fdmess) < 0 || fd_move(1, fdreport) < 0 || fd_copy(2, 1) < 0) _exit(111) ;
     execv(remoteprog, (char *const *)argv) ;
     /* qmail bounces when the exec fails for good; a missing or broken

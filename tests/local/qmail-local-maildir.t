@@ -23,8 +23,9 @@ rest=${name#*.}
 pid=${rest%%.*}
 host=${rest#*.}
 [ "$t" -ge "$t0" ] && [ "$t" -le "$t1" ]; ok $? "name starts with the time of delivery ($t)"
-case $pid in ''|*[!0-9]*) false ;; *) [ "$pid" != "$qlpid" ] ;; esac
-ok $? "then a pid: the delivering child's, not qmail-local's ($pid)"
+# the first maildir line is delivered by qmail-local itself (no fork), so
+# the pid is its own; later lines fork, as in qmail (see below)
+is "$pid" "$qlpid" "then a pid: qmail-local's own, for its first maildir line"
 is "$host" "$HOSTNAME_" "then the host name"
 { printf 'Return-Path: <Some.Body@example.org>\nDelivered-To: joe-md@example.com\n'; cat "$QS6_TMP/msg"; } > "$QS6_TMP/exp"
 same_file "$H/Maildir/new/$name" "$QS6_TMP/exp" "bytes: Return-Path + Delivered-To + the message, unchanged"
@@ -62,6 +63,9 @@ msg 'Subject: twice\n\nbody\n'
 deliver "$H" - same
 check 0 "did 2+0+0" "two lines for one maildir"
 is "$(ls "$H/Maildir/new" | wc -l)" 2 "... two different files in new/"
+pids=$(ls "$H/Maildir/new" | sed 's/^[0-9]*\.\([0-9]*\)\..*/\1/' | sort -u | tr '\n' ' ')
+case " $pids" in *" $qlpid "*) ok 0 "... one named with qmail-local's pid, the other with a child's ($pids)" ;;
+  *) ok 1 "... one named with qmail-local's pid, the other with a child's ($pids; qmail-local $qlpid)" ;; esac
 
 # Errors.
 msg 'Subject: x\n\nbody\n'

@@ -48,10 +48,11 @@ struct maildir_delivery_s
     Returns MAILDIR_OK, MAILDIR_ECHDIR (dir cannot be entered, for a reason
     that is not temporary), MAILDIR_EREAD or MAILDIR_ETEMP, errno set.
     Nothing is left in tmp/ or new/ on failure.
-    qmail-local calls it in a child process, as qmail does: the pid in the
-    name is then different for every delivery, also for two deliveries to
-    one maildir in one second, and the child's 24-hour alarm can call
-    maildir_abort and exit. */
+    qmail-local calls it in its own process for its first maildir line and
+    in a child process for later ones, as qmail does for all: the pid in
+    the name is then different for every delivery, also for two deliveries
+    to one maildir in one second; a 24-hour alarm can call maildir_abort
+    and exit. */
 extern int maildir_deliver (maildir_delivery *d, char const *dir, char const *pre, size_t prelen, int fdin) ;
 
  /* Async-signal-safe: removes the tmp/ file of a delivery in progress. */

@@ -39,6 +39,11 @@ struct spawner_ops_s
   uid_t messowner ;
 } ;
 
+ /* In a delivery child, first: undo the loop's signal set-up (the
+    selfpipe and its blocked SIGCHLD, SIGPIPE ignored), which a child would
+    otherwise keep, across an exec too, and pass on to its programs. */
+extern void spawner_child (void) ;
+
  /* Runs the loop until qmail-send closes fd 0 and every delivery has
     reported.  cwd must be HOME/queue/mess.  Returns the exit code. */
 extern int spawner_run (spawner_ops const *ops) ;

@@ -73,7 +73,7 @@
 #define REPORTMAX 10000       /* a spawner's report is cut here */
 #define RECORD_MAX 8192       /* a local/ or remote/ record; ours are far shorter */
 #define COMM_MAX 8192         /* requests waiting for a spawner */
-#define TODO_BATCH 16         /* todo/ entries per loop */
+#define TODO_BATCH 32         /* todo/ entries per loop, at most CLEAN_BATCH */
 #define SCAN_BATCH 256        /* info/ entries per loop while reading the queue */
 #define CLEANUP_BATCH 64      /* mess/ entries per loop during cleanup */
 #define FRESH_BEFORE_RETRY 4  /* new messages picked before one retry is */
@@ -327,31 +327,53 @@ static void cleandied (void)
   flagexitasap = 1 ;
 }
 
- /* "todo/N" or "foop/N" to qmail-clean; 1 when it answered '+'. */
-static int clean (char const *what, unsigned long id)
+ /* "todo/N" or "foop/N" to qmail-clean for each of ids[0..n), all
+    written before the first reply is read: qmail-clean answers in order,
+    one byte each, so a batch costs one round trip, not n.  ok[i] is 1 when
+    it answered '+'.  0 when the connection is gone (nothing is done). */
+#define CLEAN_BATCH 64
+static int clean_many (char const *what, unsigned long const *ids, unsigned int n, int *ok)
 {
-  char req[QUEUE_PATH_MAX] ;
-  size_t n = strlen(what) ;
-  char c ;
-  memcpy(req, what, n) ;
-  req[n++] = '/' ;
-  n += ulong_fmt(req + n, id) ;
-  req[n++] = 0 ;
-  if (allwrite(5, req, n) < n) { cleandied() ; return 0 ; }
-  for (;;)
+  char req[CLEAN_BATCH * QUEUE_PATH_MAX] ;
+  char reply[CLEAN_BATCH] ;
+  size_t len = 0, got = 0 ;
+  size_t wl = strlen(what) ;
+  unsigned int i ;
+  if (!n) return 1 ;
+  if (n > CLEAN_BATCH) n = CLEAN_BATCH ;   /* callers never pass more */
+  for (i = 0 ; i < n ; i++)
   {
-    ssize_t r = read(6, &c, 1) ;
-    if (r == 1) break ;
+    memcpy(req + len, what, wl) ; len += wl ;
+    req[len++] = '/' ;
+    len += ulong_fmt(req + len, ids[i]) ;
+    req[len++] = 0 ;
+  }
+  if (allwrite(5, req, len) < len) { cleandied() ; return 0 ; }
+  while (got < n)
+  {
+    ssize_t r = read(6, reply + got, n - got) ;
+    if (r > 0) { got += r ; continue ; }
     if (r < 0 && errno == EINTR) continue ;
     cleandied() ;
     return 0 ;
   }
-  if (c != '+')
+  for (i = 0 ; i < n ; i++)
   {
-    log3("warning: qmail-clean unable to clean up ", req, "\n") ;
-    return 0 ;
+    ok[i] = reply[i] == '+' ;
+    if (!ok[i])
+    {
+      char fmt[ULONG_FMT] ;
+      fmt[ulong_fmt(fmt, ids[i])] = 0 ;
+      log1("warning: qmail-clean unable to clean up ") ; log3(what, "/", fmt) ; log1("\n") ;
+    }
   }
   return 1 ;
+}
+
+static int clean (char const *what, unsigned long id)
+{
+  int ok ;
+  return clean_many(what, &id, 1, &ok) && ok ;
 }
 
 /* -------------------------------------------------- PRIORITY QUEUES */
@@ -1095,6 +1117,34 @@ static void pass_dochan (int c)
   }
 }
 
+ /* Finished messages whose mess/ file goes next, then their info/ file.
+    mess/ goes before info/ (qmail does the reverse): a crash in between
+    leaves an info/ file that the next start finishes again, instead of a
+    mess/ file that nothing refers to for 36 hours.  They are collected
+    over one loop pass and sent to qmail-clean together (clean_many). */
+static unsigned long foop_ids[CLEAN_BATCH] ;
+static unsigned int foop_n = 0 ;
+
+static void foop_flush (void)
+{
+  int ok[CLEAN_BATCH] ;
+  unsigned int i, n = foop_n ;
+  foop_n = 0 ;
+  if (!n) return ;
+  if (!clean_many("foop", foop_ids, n, ok))
+    for (i = 0 ; i < n ; i++) ok[i] = 0 ;
+  for (i = 0 ; i < n ; i++)
+  {
+    if (ok[i])
+    {
+      queue_path(fn, "info", foop_ids[i]) ;
+      if (unlink(fn) == 0) continue ;
+      log3("warning: unable to unlink ", fn, "; will try again later\n") ;
+    }
+    pq_insert(&pqdone, foop_ids[i], time(0) + SLEEP_SYSFAIL) ;
+  }
+}
+
 static void messdone (unsigned long id)
 {
   struct stat st ;
@@ -1116,16 +1166,8 @@ static void messdone (unsigned long id)
   }
   if (!injectbounce(id)) goto fail ;
   log1("end msg ") ; log_ulong(id) ; log1("\n") ;
-  /* mess/ goes before info/ (qmail does the reverse): a crash in between
-     leaves an info/ file that the next start finishes again, instead of a
-     mess/ file that nothing refers to for 36 hours */
-  if (!clean("foop", id)) goto fail ;
-  queue_path(fn, "info", id) ;
-  if (unlink(fn) < 0)
-  {
-    log3("warning: unable to unlink ", fn, "; will try again later\n") ;
-    goto fail ;
-  }
+  foop_ids[foop_n++] = id ;
+  if (foop_n == CLEAN_BATCH) foop_flush() ;
   return ;
  stat_fail:
   log3("warning: unable to stat ", fn, "; will try again later\n") ;
@@ -1142,6 +1184,7 @@ static void pass_do (void)
   /* even when exiting: a message whose last delivery just ended is
      finished (bounce, end msg) before qmail-send goes, as qmail does */
   while (prioq_min(&pqdone, &e) && e.dt <= recent) { prioq_delmin(&pqdone) ; messdone(e.id) ; }
+  foop_flush() ;
 }
 
  /* When must the loop wake up for passes, failures and finished messages? */
@@ -1182,9 +1225,32 @@ static int fsync_parent (char const *path)
   return !r ;
 }
 
- /* Preprocesses todo/N: info/N, local/N, remote/N written and made durable,
-    then qmail-clean removes intd/N and todo/N, then N is scheduled. */
-static void todo_one (unsigned long id)
+ /* todo/ is preprocessed a batch at a time (up to TODO_BATCH entries per
+    loop pass): todo_prepare writes info/N, local/N and remote/N of each
+    entry, then todo_commit fsyncs every file, then each directory they
+    were created in, once per batch (entries of one batch share the split
+    directories), then asks qmail-clean to remove intd/N and todo/N for
+    all of them in one round trip, then schedules them.  todo/N goes only
+    after its files and their directories are durable, as before; a crash
+    in between leaves todo/N, and the next pass does it again. */
+typedef struct todo_entry_s todo_entry ;
+struct todo_entry_s
+{
+  unsigned long id ;
+  int fdinfo ;
+  int fdchan[CHANNELS] ;
+} ;
+
+static void todo_entry_close (todo_entry *t)
+{
+  int c ;
+  if (t->fdinfo >= 0) { fd_close(t->fdinfo) ; t->fdinfo = -1 ; }
+  for (c = 0 ; c < CHANNELS ; c++) if (t->fdchan[c] >= 0) { fd_close(t->fdchan[c]) ; t->fdchan[c] = -1 ; }
+}
+
+ /* Writes info/N and the channel files of todo/N (not yet fsynced; their
+    descriptors stay open in t).  1 done, 0 failed (logged, nothing open). */
+static int todo_prepare (unsigned long id, todo_entry *t)
 {
   static stralloc rec = STRALLOC_ZERO ;
   static stralloc rw = STRALLOC_ZERO ;
@@ -1193,16 +1259,18 @@ static void todo_one (unsigned long id)
   char inbuf[4096] ;
   struct stat st, st2 ;
   unsigned long uid = 0, pid = 0 ;
-  int fd = -1, fdinfo = -1, fdchan[CHANNELS] = { -1, -1 } ;
-  int flagchan[CHANNELS] = { 0, 0 } ;
+  int fd = -1 ;
   int c ;
   buffer b ;
 
+  t->id = id ;
+  t->fdinfo = -1 ;
+  for (c = 0 ; c < CHANNELS ; c++) t->fdchan[c] = -1 ;
   queue_path(todofn, "todo", id) ;
   queue_path(infofn, "info", id) ;
   for (c = 0 ; c < CHANNELS ; c++) { queue_path(chanfn[c], chanaddr[c], id) ; chanbuf[c].len = 0 ; }
   fd = open(todofn, O_RDONLY | O_CLOEXEC) ;
-  if (fd < 0) { log3("warning: unable to open ", todofn, "\n") ; return ; }
+  if (fd < 0) { log3("warning: unable to open ", todofn, "\n") ; return 0 ; }
   queue_path(fn, "mess", id) ;
   if (stat(fn, &st) < 0) { log3("warning: unable to stat ", fn, "\n") ; goto fail ; }
   /* leftovers of an earlier attempt that was cut short: info/N is always
@@ -1215,8 +1283,8 @@ static void todo_one (unsigned long id)
     if (unlink(infofn) < 0 && errno != ENOENT) { log3("warning: unable to unlink ", infofn, "\n") ; goto fail ; }
   }
   else if (errno != ENOENT) { log3("warning: unable to stat ", infofn, "\n") ; goto fail ; }
-  fdinfo = open(infofn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) ;
-  if (fdinfo < 0) { log3("warning: unable to create ", infofn, "\n") ; goto fail ; }
+  t->fdinfo = open(infofn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) ;
+  if (t->fdinfo < 0) { log3("warning: unable to create ", infofn, "\n") ; goto fail ; }
   log1("new msg ") ; log_ulong(id) ; log1("\n") ;
 
   buffer_init(&b, &buffer_read, fd, inbuf, sizeof(inbuf)) ;
@@ -1233,7 +1301,7 @@ static void todo_one (unsigned long id)
       case 'u' : ulong_scan(rec.s + 1, &uid) ; break ;
       case 'p' : ulong_scan(rec.s + 1, &pid) ; break ;
       case 'F' :
-        if (allwrite(fdinfo, rec.s, w) < w) { log3("warning: trouble writing to ", infofn, "\n") ; goto fail ; }
+        if (allwrite(t->fdinfo, rec.s, w) < w) { log3("warning: trouble writing to ", infofn, "\n") ; goto fail ; }
         log1("info msg ") ; log_ulong(id) ;
         log1(": bytes ") ; log_ulong(st.st_size) ;
         log1(" from <") ; log_safe(rec.s + 1) ;
@@ -1247,16 +1315,15 @@ static void todo_one (unsigned long id)
           case 2 : c = 1 ; break ;
           default : c = 0 ; break ;
         }
-        if (!flagchan[c])
+        if (t->fdchan[c] < 0)
         {
-          fdchan[c] = open(chanfn[c], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) ;
-          if (fdchan[c] < 0) { log3("warning: unable to create ", chanfn[c], "\n") ; goto fail ; }
-          flagchan[c] = 1 ;
+          t->fdchan[c] = open(chanfn[c], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) ;
+          if (t->fdchan[c] < 0) { log3("warning: unable to create ", chanfn[c], "\n") ; goto fail ; }
         }
         while (!stralloc_catb(&chanbuf[c], rw.s, rw.len)) nomem() ;
         if (chanbuf[c].len >= 65536)
         {
-          if (allwrite(fdchan[c], chanbuf[c].s, chanbuf[c].len) < chanbuf[c].len)
+          if (allwrite(t->fdchan[c], chanbuf[c].s, chanbuf[c].len) < chanbuf[c].len)
           { log3("warning: trouble writing to ", chanfn[c], "\n") ; goto fail ; }
           chanbuf[c].len = 0 ;
         }
@@ -1266,30 +1333,71 @@ static void todo_one (unsigned long id)
         goto fail ;
     }
   }
-  fd_close(fd) ; fd = -1 ;
-  if (fsync(fdinfo) < 0) { log3("warning: trouble fsyncing ", infofn, "\n") ; goto fail ; }
-  fd_close(fdinfo) ; fdinfo = -1 ;
-  if (!fsync_parent(infofn)) { log3("warning: trouble fsyncing ", infofn, "\n") ; goto fail ; }
+  fd_close(fd) ;
   for (c = 0 ; c < CHANNELS ; c++)
-    if (flagchan[c])
+    if (t->fdchan[c] >= 0 && allwrite(t->fdchan[c], chanbuf[c].s, chanbuf[c].len) < chanbuf[c].len)
     {
-      if (allwrite(fdchan[c], chanbuf[c].s, chanbuf[c].len) < chanbuf[c].len)
-      { log3("warning: trouble writing to ", chanfn[c], "\n") ; goto fail ; }
-      if (fsync(fdchan[c]) < 0 || !fsync_parent(chanfn[c]))
-      { log3("warning: trouble fsyncing ", chanfn[c], "\n") ; goto fail ; }
-      fd_close(fdchan[c]) ; fdchan[c] = -1 ;
+      log3("warning: trouble writing to ", chanfn[c], "\n") ;
+      todo_entry_close(t) ;
+      return 0 ;
     }
-
-  if (!clean("todo", id)) return ;
-  seen_add(id) ;
-  for (c = 0 ; c < CHANNELS ; c++) if (flagchan[c]) pq_insert(&pqfresh[c], id, recent) ;
-  if (!flagchan[0] && !flagchan[1]) pq_insert(&pqdone, id, recent) ;
-  return ;
+  return 1 ;
 
  fail:
-  if (fd >= 0) fd_close(fd) ;
-  if (fdinfo >= 0) fd_close(fdinfo) ;
-  for (c = 0 ; c < CHANNELS ; c++) if (fdchan[c] >= 0) fd_close(fdchan[c]) ;
+  fd_close(fd) ;
+  todo_entry_close(t) ;
+  return 0 ;
+}
+
+ /* fsyncs the directory of kind/ holding id's file, unless done already
+    in this batch (done[kind][split]); 1 ok. */
+static int todo_fsync_dir (unsigned int kind, char const *kindname, unsigned long id, unsigned char done[][QUEUE_SPLIT])
+{
+  unsigned int split = id % QUEUE_SPLIT ;
+  if (done[kind][split]) return 1 ;
+  queue_path(fn, kindname, id) ;
+  if (!fsync_parent(fn)) { log3("warning: trouble fsyncing ", fn, "\n") ; return 0 ; }
+  done[kind][split] = 1 ;
+  return 1 ;
+}
+
+_Static_assert(TODO_BATCH <= CLEAN_BATCH, "a todo batch must fit in one clean_many call") ;
+
+static void todo_commit (todo_entry *t, unsigned int n)
+{
+  unsigned char dirdone[1 + CHANNELS][QUEUE_SPLIT] ;
+  unsigned long ids[TODO_BATCH] ;
+  int ok[TODO_BATCH], flagchan[TODO_BATCH][CHANNELS] ;
+  unsigned int i, k = 0 ;
+  int c ;
+
+  memset(dirdone, 0, sizeof(dirdone)) ;
+  for (i = 0 ; i < n ; i++)
+  {
+    int good = 1 ;
+    if (fsync(t[i].fdinfo) < 0) { queue_path(fn, "info", t[i].id) ; log3("warning: trouble fsyncing ", fn, "\n") ; good = 0 ; }
+    for (c = 0 ; good && c < CHANNELS ; c++)
+      if (t[i].fdchan[c] >= 0 && fsync(t[i].fdchan[c]) < 0)
+      { queue_path(fn, chanaddr[c], t[i].id) ; log3("warning: trouble fsyncing ", fn, "\n") ; good = 0 ; }
+    for (c = 0 ; c < CHANNELS ; c++) flagchan[i][c] = t[i].fdchan[c] >= 0 ;
+    todo_entry_close(t + i) ;
+    if (!good) continue ;
+    if (!todo_fsync_dir(0, "info", t[i].id, dirdone)) continue ;
+    for (c = 0 ; good && c < CHANNELS ; c++)
+      if (flagchan[i][c] && !todo_fsync_dir(1 + c, chanaddr[c], t[i].id, dirdone)) good = 0 ;
+    if (!good) continue ;
+    ids[k] = t[i].id ;
+    flagchan[k][0] = flagchan[i][0] ; flagchan[k][1] = flagchan[i][1] ;
+    k++ ;
+  }
+  if (!k || !clean_many("todo", ids, k, ok)) return ;
+  for (i = 0 ; i < k ; i++)
+  {
+    if (!ok[i]) continue ;
+    seen_add(ids[i]) ;
+    for (c = 0 ; c < CHANNELS ; c++) if (flagchan[i][c]) pq_insert(&pqfresh[c], ids[i], recent) ;
+    if (!flagchan[i][0] && !flagchan[i][1]) pq_insert(&pqdone, ids[i], recent) ;
+  }
 }
 
 static int trigger_pulled (void)
@@ -1303,7 +1411,8 @@ static int trigger_pulled (void)
 
 static void todo_do (int triggerready)
 {
-  unsigned int n = 0 ;
+  todo_entry batch[TODO_BATCH] ;
+  unsigned int n = 0, tries = 0 ;
   if (flagexitasap) return ;
   if (!todo.dir)
   {
@@ -1319,15 +1428,16 @@ static void todo_do (int triggerready)
     }
     todo.next = recent + SLEEP_TODO ;
   }
-  while (n++ < TODO_BATCH && !flagexitasap)
+  while (tries++ < TODO_BATCH && !flagexitasap)
   {
     struct dirent *de ;
     unsigned long id ;
     de = readdir(todo.dir) ;
-    if (!de) { closedir(todo.dir) ; todo.dir = 0 ; return ; }
+    if (!de) { closedir(todo.dir) ; todo.dir = 0 ; break ; }
     if (!queue_id_scan(de->d_name, &id)) continue ;
-    todo_one(id) ;
+    if (todo_prepare(id, batch + n)) n++ ;
   }
+  todo_commit(batch, n) ;
 }
 
 /* ----------------------------------------------------------------- MAIN */

@@ -55,6 +55,7 @@ PROG_BINS := $(addprefix $(O)/bin/,$(PROGS))
 
 # Extra libraries per program (beyond libqmail-s6 and skalibs).
 LDLIBS_qmail-showctl :=
+LDLIBS_qmail-remote := -ltls -lcrypto -lcares
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
@@ -100,8 +101,9 @@ check: all
 	QS6_BUILD=$(abspath $(O)) QS6_SRC=$(CURDIR) prove -r --timer tests/
 
 # The sanitizer build (ASan + UBSan) lives outside the source tree and runs the
-# same tests.
-SAN_O ?= $(or $(TMPDIR),/tmp)/qmail-s6-sanitize
+# same tests.  Its directory is named after the tree: two checkouts sharing
+# one would each see the other's newer objects as up to date.
+SAN_O ?= $(or $(TMPDIR),/tmp)/qmail-s6-sanitize$(subst /,_,$(CURDIR))
 sanitize:
 	$(MAKE) all O=$(SAN_O) SANITIZE=1
 check-sanitize: sanitize

@@ -20,6 +20,7 @@ queue_entry const queue_layout[] =
   { "bounce", QUEUE_KIND_DIR, QUEUE_OWNER_QMAILS, 0700, 0 },
   { "lock", QUEUE_KIND_DIR, QUEUE_OWNER_QMAILQ, 0750, 0 },
   { "lock/tcpto", QUEUE_KIND_FILE, QUEUE_OWNER_QMAILR, 0644, 1024 },
+  { "lock/tcpto6", QUEUE_KIND_FILE, QUEUE_OWNER_QMAILR, 0644, 2048 },   /* ours: IPv6 (tcpto.h) */
   { "lock/sendmutex", QUEUE_KIND_FILE, QUEUE_OWNER_QMAILS, 0600, 0 },
   { "lock/trigger", QUEUE_KIND_FIFO, QUEUE_OWNER_QMAILS, 0622, 0 },
 } ;

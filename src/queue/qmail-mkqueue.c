@@ -4,7 +4,8 @@
 
    Who runs it: tools/install (as root) and tools/sandbox (as anyone).
    Creates every directory of queue_layout (mess/, info/, local/, remote/ with
-   their 23 split subdirectories), lock/tcpto (1024 NULs), lock/sendmutex and
+   their 23 split subdirectories), lock/tcpto (1024 NULs), lock/tcpto6 (2048 NULs, ours: the IPv6
+   connect timeouts), lock/sendmutex and
    the lock/trigger FIFO, with qmail's owners (looked up at run time, or the
    sandbox user), group qmail and modes.  Existing entries are left as they
    are: qmail-qcheck says what is wrong with them.  Exits 0, 100 usage,

@@ -8,7 +8,8 @@
    absolute path, not qmail's PATH search), as
        qmail-remote host sender recipient
    with fd 0 = the message.  At start it zeroes lock/tcpto, qmail's
-   record of hosts that timed out, as qmail-rspawn does.
+   record of hosts that timed out, as qmail-rspawn does, and lock/tcpto6,
+   its IPv6 counterpart (tcpto.h).
 
    Reports, from qmail-remote's output (per recipient r\0, h{text}\0 or
    s{text}\0, then K|Z|D{text}\0 for the message): the worse of the
@@ -33,6 +34,7 @@
 #include <qmail-s6/home.h>
 #include <qmail-s6/ids.h>
 #include <qmail-s6/spawner.h>
+#include <qmail-s6/tcpto.h>
 
 static char remoteprog[4096] ;
 
@@ -117,12 +119,9 @@ int main (int argc, char const *const *argv)
   if (!qmail_chdir_home()) strerr_diefu2sys(111, "chdir to ", qmail_home()) ;
   if (!qmail_ids_get(&ids, &what)) strerr_diefu2sys(111, "find the qmail user ", what) ;
   ops.messowner = ids.qmailq ;
-  {
-    /* lock/tcpto: every host gets a clean slate when qmail starts */
-    char zero[1024] = { 0 } ;
-    int fd = open("queue/lock/tcpto", O_WRONLY | O_CLOEXEC) ;
-    if (fd >= 0) { if (write(fd, zero, sizeof(zero)) < 0) strerr_warnwu1sys("clear queue/lock/tcpto") ; fd_close(fd) ; }
-  }
+  /* every host gets a clean slate when qmail starts */
+  if (!tcpto_clear(0) && errno != ENOENT) strerr_warnwu1sys("clear " TCPTO_FILE4) ;
+  if (!tcpto_clear(1) && errno != ENOENT) strerr_warnwu1sys("clear " TCPTO_FILE6) ;
   if (chdir("queue/mess") < 0) strerr_diefu1sys(111, "chdir to queue/mess") ;
   return spawner_run(&ops) ;
 }

@@ -16,6 +16,10 @@ os.environ["QS6_SRC"] = SRC
 os.environ["QS6_BUILD"] = BUILD
 for var in ("QMAILHOME", "QMAILQUEUE"):
     os.environ.pop(var, None)
+# No DNS query may leave the machine: a qmail-remote started by a test that
+# does not run its own DNS server asks a closed loopback port, fails at once
+# and defers (tests of qmail-remote set DNSCACHEIP to their dnsmasq).
+os.environ["DNSCACHEIP"] = "127.0.0.1:1"
 
 
 class Tap:

@@ -7,6 +7,9 @@
 : "${QS6_BUILD:=$QS6_SRC/build}"
 export QS6_SRC QS6_BUILD
 unset QMAILHOME QMAILQUEUE 2>/dev/null || true
+# No DNS query may leave the machine (see qs6.py): a closed loopback port.
+DNSCACHEIP=127.0.0.1:1
+export DNSCACHEIP
 
 _tap_n=0
 _tap_fail=0

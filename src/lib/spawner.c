@@ -32,11 +32,15 @@ typedef struct slot_s slot ;
 struct slot_s
 {
   int used ;
+  unsigned int lead ;   /* the slot whose child serves this one (itself unless batched) */
+   /* on the lead only (a member has fdin -1 and pid 0): */
   int fdin ;     /* read end of the report pipe, -1 at EOF */
   pid_t pid ;    /* 0 once reaped */
   int wstat ;
   int full ;     /* output at its limit: the rest is read and dropped */
   stralloc output ;
+  unsigned int n ;                            /* slots served: 1, or a batch's k */
+  unsigned char members[SPAWNER_BATCH_MAX] ;  /* in the order of the recipients */
 } ;
 
 static slot slots[QMAIL_CONF_SPAWN] ;
@@ -55,11 +59,16 @@ static void emit_flush (void)
   if (flagwriting && !buffer_flush(&out)) flagwriting = 0 ;
 }
 
-static void err (unsigned char delnum, char const *text)
+ /* The same report for each slot of a request. */
+static void err (unsigned char const *delnums, unsigned int k, char const *text)
 {
-  char c = delnum ;
-  emit(&c, 1) ;
-  emit(text, strlen(text) + 1) ;
+  unsigned int i ;
+  for (i = 0 ; i < k ; i++)
+  {
+    char c = delnums[i] ;
+    emit(&c, 1) ;
+    emit(text, strlen(text) + 1) ;
+  }
   emit_flush() ;
 }
 
@@ -72,36 +81,66 @@ static int messid_ok (char const *s, size_t len)
   return 1 ;
 }
 
-static void start_delivery (spawner_ops const *ops, unsigned char delnum, stralloc const *messid, stralloc const *sender, stralloc const *recip)
+ /* One request: slots delnums[0..k), the message, the sender, and k
+    NUL-terminated recipients one after the other in recips. */
+static void start_delivery (spawner_ops const *ops, unsigned char const *delnums, unsigned int k, stralloc const *messid, stralloc const *sender, stralloc const *recips)
 {
   struct stat st ;
   int fdmess, pi[2] ;
-  char const *at ;
+  char const *rv[SPAWNER_BATCH_MAX] ;
+  size_t ats[SPAWNER_BATCH_MAX] ;
+  unsigned int i, j ;
+  size_t pos = 0 ;
   pid_t pid ;
+  slot *lead ;
 
-  if (delnum >= QMAIL_CONF_SPAWN) { err(delnum, "ZInternal error: delnum too big. (#4.3.5)\n") ; return ; }
-  if (slots[delnum].used) { err(delnum, "ZInternal error: delnum in use. (#4.3.5)\n") ; return ; }
-  if (!messid_ok(messid->s, messid->len - 1)) { err(delnum, "DInternal error: messid has nonnumerics. (#5.3.5)\n") ; return ; }
-  at = memrchr(recip->s, '@', recip->len - 1) ;
-  if (!at) { err(delnum, "DSorry, address must include host name. (#5.1.3)\n") ; return ; }
+  for (i = 0 ; i < k ; i++)
+  {
+    if (delnums[i] >= QMAIL_CONF_SPAWN) { err(delnums, k, "ZInternal error: delnum too big. (#4.3.5)\n") ; return ; }
+    if (slots[delnums[i]].used) { err(delnums, k, "ZInternal error: delnum in use. (#4.3.5)\n") ; return ; }
+    for (j = 0 ; j < i ; j++)
+      if (delnums[j] == delnums[i]) { err(delnums, k, "ZInternal error: delnum in use. (#4.3.5)\n") ; return ; }
+  }
+  if (k > 1 && !ops->batch) { err(delnums, k, "ZInternal error: no batches here. (#4.3.5)\n") ; return ; }
+  if (!messid_ok(messid->s, messid->len - 1)) { err(delnums, k, "DInternal error: messid has nonnumerics. (#5.3.5)\n") ; return ; }
+  for (i = 0 ; i < k ; i++)
+  {
+    char const *r = recips->s + pos ;
+    size_t len = strlen(r) ;
+    char const *at = memrchr(r, '@', len) ;
+    if (!at) { err(delnums, k, "DSorry, address must include host name. (#5.1.3)\n") ; return ; }
+    rv[i] = r ;
+    ats[i] = at - r ;
+    pos += len + 1 ;
+  }
 
   fdmess = open(messid->s, O_RDONLY | O_CLOEXEC) ;
-  if (fdmess < 0) { err(delnum, "Zqmail-spawn unable to open message. (#4.3.0)\n") ; return ; }
-  if (fstat(fdmess, &st) < 0) { fd_close(fdmess) ; err(delnum, "Zqmail-spawn unable to fstat message. (#4.3.0)\n") ; return ; }
-  if (!S_ISREG(st.st_mode)) { fd_close(fdmess) ; err(delnum, "ZSorry, message has wrong type. (#4.3.5)\n") ; return ; }
-  if (st.st_uid != ops->messowner) { fd_close(fdmess) ; err(delnum, "ZSorry, message has wrong owner. (#4.3.5)\n") ; return ; }
-  if (pipe2(pi, O_CLOEXEC) < 0) { fd_close(fdmess) ; err(delnum, "Zqmail-spawn unable to create pipe. (#4.3.0)\n") ; return ; }
+  if (fdmess < 0) { err(delnums, k, "Zqmail-spawn unable to open message. (#4.3.0)\n") ; return ; }
+  if (fstat(fdmess, &st) < 0) { fd_close(fdmess) ; err(delnums, k, "Zqmail-spawn unable to fstat message. (#4.3.0)\n") ; return ; }
+  if (!S_ISREG(st.st_mode)) { fd_close(fdmess) ; err(delnums, k, "ZSorry, message has wrong type. (#4.3.5)\n") ; return ; }
+  if (st.st_uid != ops->messowner) { fd_close(fdmess) ; err(delnums, k, "ZSorry, message has wrong owner. (#4.3.5)\n") ; return ; }
+  if (pipe2(pi, O_CLOEXEC) < 0) { fd_close(fdmess) ; err(delnums, k, "Zqmail-spawn unable to create pipe. (#4.3.0)\n") ; return ; }
 
-  pid = ops->start(fdmess, pi[1], sender->s, recip->s, at - recip->s) ;
+  pid = ops->start(fdmess, pi[1], sender->s, rv, ats, k) ;
   fd_close(fdmess) ;
   fd_close(pi[1]) ;
-  if (!pid) { fd_close(pi[0]) ; err(delnum, "Zqmail-spawn unable to fork. (#4.3.0)\n") ; return ; }
+  if (!pid) { fd_close(pi[0]) ; err(delnums, k, "Zqmail-spawn unable to fork. (#4.3.0)\n") ; return ; }
   ndelay_on(pi[0]) ;
-  slots[delnum].used = 1 ;
-  slots[delnum].fdin = pi[0] ;
-  slots[delnum].pid = pid ;
-  slots[delnum].output.len = 0 ;
-  slots[delnum].full = 0 ;
+  for (i = 0 ; i < k ; i++)
+  {
+    slot *m = slots + delnums[i] ;
+    m->used = 1 ;
+    m->lead = delnums[0] ;
+    m->fdin = -1 ;
+    m->pid = 0 ;
+  }
+  lead = slots + delnums[0] ;
+  lead->fdin = pi[0] ;
+  lead->pid = pid ;
+  lead->output.len = 0 ;
+  lead->full = 0 ;
+  lead->n = k ;
+  memcpy(lead->members, delnums, k) ;
 }
 
 void spawner_child (void)
@@ -110,22 +149,28 @@ void spawner_child (void)
   signal(SIGPIPE, SIG_DFL) ;
 }
 
-static void finish_if_done (spawner_ops const *ops, unsigned int i)
+ /* A delivery is reported when its child has exited and its pipe is at
+    EOF: one report per slot it served. */
+static void finish_if_done (spawner_ops const *ops, unsigned int l)
 {
-  slot *s = slots + i ;
-  stralloc rep = STRALLOC_ZERO ;
-  char c = i ;
-  if (!s->used || s->fdin >= 0 || s->pid) return ;
-  if (!stralloc_catb(&rep, &c, 1) || !ops->report(&rep, s->wstat, s->output.s, s->output.len) || !stralloc_0(&rep))
+  slot *s = slots + l ;
+  unsigned int i ;
+  if (!s->used || s->lead != l || s->fdin >= 0 || s->pid) return ;
+  for (i = 0 ; i < s->n ; i++)
   {
-    rep.len = 0 ;
-    stralloc_catb(&rep, &c, 1) ;
-    stralloc_catb(&rep, "Zqmail-spawn out of memory. (#4.3.0)\n", 38) ;
+    stralloc rep = STRALLOC_ZERO ;
+    char c = s->members[i] ;
+    if (!stralloc_catb(&rep, &c, 1) || !ops->report(&rep, s->wstat, s->output.s, s->output.len, i, s->n) || !stralloc_0(&rep))
+    {
+      rep.len = 0 ;
+      stralloc_catb(&rep, &c, 1) ;
+      stralloc_catb(&rep, "Zqmail-spawn out of memory. (#4.3.0)\n", 38) ;
+    }
+    emit(rep.s, rep.len) ;
+    stralloc_free(&rep) ;
   }
-  emit(rep.s, rep.len) ;
   emit_flush() ;
-  stralloc_free(&rep) ;
-  s->used = 0 ;
+  for (i = 0 ; i < s->n ; i++) slots[s->members[i]].used = 0 ;
 }
 
 static void read_output (spawner_ops const *ops, unsigned int i)
@@ -160,7 +205,7 @@ static void reap (spawner_ops const *ops)
     pid_t pid = waitpid(-1, &wstat, WNOHANG) ;
     if (pid <= 0) return ;
     for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++)
-      if (slots[i].used && slots[i].pid == pid)
+      if (slots[i].used && slots[i].lead == i && slots[i].pid == pid)
       {
         slots[i].pid = 0 ;
         slots[i].wstat = wstat ;
@@ -170,12 +215,71 @@ static void reap (spawner_ops const *ops)
   }
 }
 
+ /* A request being read, byte by byte (see spawner.h). */
+typedef struct request_s request ;
+struct request_s
+{
+  unsigned int stage ;    /* 0 slot or batch byte, 1 count, 2 slots, 3 message, 4 sender, 5 recipients */
+  unsigned int k ;        /* slots, = recipients */
+  unsigned int nslots ;
+  unsigned int nrecips ;
+  unsigned char delnums[SPAWNER_BATCH_MAX] ;
+  stralloc field[3] ;     /* message, sender, the recipients one after the other */
+  size_t fieldlen ;       /* of the field being read */
+  int abort ;             /* 1 out of memory, 2 a field too long */
+} ;
+
+ /* One byte of a request; when it completes one, the delivery starts.
+    0 when the request cannot be understood (qmail-send is broken). */
+static int request_byte (spawner_ops const *ops, request *q, unsigned char c)
+{
+  switch (q->stage)
+  {
+    case 0 :
+      q->field[0].len = q->field[1].len = q->field[2].len = 0 ;
+      q->fieldlen = 0 ;
+      q->abort = 0 ;
+      q->nslots = q->nrecips = 0 ;
+      if (c == SPAWNER_BATCH) { q->stage = 1 ; return 1 ; }
+      q->k = 1 ;
+      q->delnums[0] = c ;
+      q->stage = 3 ;
+      return 1 ;
+    case 1 :
+      if (c < 2 || c > SPAWNER_BATCH_MAX) return 0 ;
+      q->k = c ;
+      q->stage = 2 ;
+      return 1 ;
+    case 2 :
+      q->delnums[q->nslots++] = c ;
+      if (q->nslots == q->k) q->stage = 3 ;
+      return 1 ;
+    default :
+    {
+      unsigned int f = q->stage - 3 ;
+      if (q->fieldlen < (f == 0 ? MESSID_MAX : FIELD_MAX))
+      {
+        if (!stralloc_catb(&q->field[f], (char *)&c, 1)) q->abort = 1 ;
+      }
+      else q->abort = 2 ;
+      q->fieldlen++ ;
+      if (c) return 1 ;
+      q->fieldlen = 0 ;
+      if (q->stage < 5) { q->stage++ ; return 1 ; }
+      if (++q->nrecips < q->k) return 1 ;
+      q->stage = 0 ;
+      if (q->abort == 1) err(q->delnums, q->k, "Zqmail-spawn out of memory. (#4.3.0)\n") ;
+      else if (q->abort == 2) err(q->delnums, q->k, "DInternal error: request too long. (#5.3.5)\n") ;
+      else start_delivery(ops, q->delnums, q->k, &q->field[0], &q->field[1], &q->field[2]) ;
+      return 1 ;
+    }
+  }
+}
+
 int spawner_run (spawner_ops const *ops)
 {
-  stralloc field[3] = { STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO } ;
-  unsigned int stage = 0 ;
-  unsigned char delnum = 0 ;
-  int flagreading = 1, flagabort = 0 ;
+  request req = { .stage = 0, .field = { STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO } } ;
+  int flagreading = 1 ;
   int sfd ;
   char limit = QMAIL_CONF_SPAWN ;
 
@@ -195,7 +299,7 @@ int spawner_run (spawner_ops const *ops)
     for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++) if (slots[i].used) active++ ;
     if (!flagreading && !active)
     {
-      for (i = 0 ; i < 3 ; i++) stralloc_free(&field[i]) ;
+      for (i = 0 ; i < 3 ; i++) stralloc_free(&req.field[i]) ;
       for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++) stralloc_free(&slots[i].output) ;
       return 0 ;
     }
@@ -224,21 +328,7 @@ int spawner_run (spawner_ops const *ops)
       if (got < 0 && errno == EINTR) continue ;
       if (got <= 0) { flagreading = 0 ; continue ; }
       for (i = 0 ; i < (size_t)got ; i++)
-      {
-        char c = buf[i] ;
-        if (!stage) { delnum = c ; stage = 1 ; flagabort = 0 ; field[0].len = field[1].len = field[2].len = 0 ; continue ; }
-        if (field[stage-1].len < (stage == 1 ? MESSID_MAX : FIELD_MAX))
-        {
-          if (!stralloc_catb(&field[stage-1], &c, 1)) flagabort = 1 ;
-        }
-        else flagabort = 2 ;
-        if (c) continue ;
-        if (++stage <= 3) continue ;
-        stage = 0 ;
-        if (flagabort == 1) err(delnum, "Zqmail-spawn out of memory. (#4.3.0)\n") ;
-        else if (flagabort == 2) err(delnum, "DInternal error: request too long. (#5.3.5)\n") ;
-        else start_delivery(ops, delnum, &field[0], &field[1], &field[2]) ;
-      }
+        if (!request_byte(ops, &req, buf[i])) return 111 ;
     }
   }
 }

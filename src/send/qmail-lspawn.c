@@ -191,17 +191,20 @@ static void deliver (char const *sender, char *r, size_t at)
   _exit(qmail_local_main(10, argv)) ;
 }
 
-static pid_t start (int fdmess, int fdreport, char const *sender, char const *recip, size_t at)
+static pid_t start (int fdmess, int fdreport, char const *sender, char const *const *recips, size_t const *ats, unsigned int n)
 {
+  char const *recip = recips[0] ;   /* n is 1: no batches for local deliveries */
+  size_t at = ats[0] ;
   pid_t pid ;
+  (void)n ;
   users_refresh() ;
   pid = fork() ;
   if (pid < 0) return 0 ;
   if (!pid)
   {
-    size_t n = strlen(recip) ;
-    char r[n + 1] ;
-    memcpy(r, recip, n + 1) ;
+    size_t rlen = strlen(recip) ;
+    char r[rlen + 1] ;
+    memcpy(r, recip, rlen + 1) ;
     spawner_child() ;
     if (fd_move(0, fdmess) < 0 || fd_move(1, fdreport) < 0 || fd_copy(2, 1) < 0) _exit(QLX_SYS) ;
     deliver(sender, r, at) ;
@@ -209,10 +212,11 @@ static pid_t start (int fdmess, int fdreport, char const *sender, char const *re
   return pid ;
 }
 
-static int report (stralloc *out, int wstat, char const *s, size_t len)
+static int report (stralloc *out, int wstat, char const *s, size_t len, unsigned int i, unsigned int n)
 {
   char const *fixed = 0 ;
   char letter ;
+  (void)i ; (void)n ;
   if (WIFSIGNALED(wstat)) return stralloc_cats(out, "Zqmail-local crashed.\n") ;
   switch (WEXITSTATUS(wstat))
   {

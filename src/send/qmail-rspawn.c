@@ -38,17 +38,21 @@
 
 static char remoteprog[4096] ;
 
-static pid_t start (int fdmess, int fdreport, char const *sender, char const *recip, size_t at)
+static pid_t start (int fdmess, int fdreport, char const *sender, char const *const *recips, size_t const *ats, unsigned int n)
 {
   pid_t pid = fork() ;
   if (pid < 0) return 0 ;
   if (!pid)
   {
-    char const *argv[5] = { remoteprog, recip + at + 1, sender, 0, 0 } ;
-    size_t n = strlen(recip) ;
-    char r[n + 1] ;
-    memcpy(r, recip, n + 1) ;
-    argv[3] = r ;
+     /* qmail-remote host sender recip...: all recipients share the domain
+        (qmail-send batches by it), so the first one's is the host */
+    char const *argv[3 + SPAWNER_BATCH_MAX + 1] ;
+    unsigned int i ;
+    argv[0] = remoteprog ;
+    argv[1] = recips[0] + ats[0] + 1 ;
+    argv[2] = sender ;
+    for (i = 0 ; i < n ; i++) argv[3 + i] = recips[i] ;
+    argv[3 + n] = 0 ;
     spawner_child() ;
     if (fd_move(0, fdmess) < 0 || fd_move(1, fdreport) < 0 || fd_copy(2, 1) < 0) _exit(111) ;
     execv(remoteprog, (char *const *)argv) ;
@@ -59,40 +63,44 @@ static pid_t start (int fdmess, int fdreport, char const *sender, char const *re
   return pid ;
 }
 
- /* qmail's rule: result = the message verdict (K 1, Z 0, D -1, none -1);
-    the recipient's letter can only make it worse (s -> 0, h -> -1). */
-static int report (stralloc *out, int wstat, char const *s, size_t len)
+ /* The report of recipient i of a qmail-remote run.  Its output is one
+    segment "r", "h{text}" or "s{text}" per recipient (when it got as far
+    as RCPT), then one message segment "K|Z|D{text}", each ended by a NUL.
+    qmail's rule: result = the message verdict (K 1, Z 0, D -1, none -1);
+    the recipient's letter can only make it worse (s -> 0, h -> -1); the
+    text is the recipient's, then the message's unless the recipient's
+    letter made it worse. */
+static int report (stralloc *out, int wstat, char const *s, size_t len, unsigned int i, unsigned int n)
 {
+  char const *seg[SPAWNER_BATCH_MAX + 1] ;
+  size_t seglen[SPAWNER_BATCH_MAX + 1] ;
+  unsigned int nseg = 0, mi ;
+  size_t pos = 0 ;
   int result = -1, orr ;
-  size_t j = 0, k ;
+  char const *rseg = 0 ;
+  (void)n ;
   if (WIFSIGNALED(wstat)) return stralloc_cats(out, "Zqmail-remote crashed.\n") ;
   if (WEXITSTATUS(wstat) == 111) return stralloc_cats(out, "ZUnable to run qmail-remote.\n") ;
   if (WEXITSTATUS(wstat)) return stralloc_cats(out, "DUnable to run qmail-remote.\n") ;
   if (!len) return stralloc_cats(out, "Zqmail-remote produced no output.\n") ;
-  for (k = 0 ; k < len ; k++)
-    if (!s[k])
-    {
-      if (s[j] == 'K') { result = 1 ; break ; }
-      if (s[j] == 'Z') { result = 0 ; break ; }
-      if (s[j] == 'D') break ;
-      j = k + 1 ;
-    }
+  while (pos < len && nseg < SPAWNER_BATCH_MAX + 1)
+  {
+    char const *nul = memchr(s + pos, 0, len - pos) ;
+    size_t l = nul ? (size_t)(nul - s - pos) : len - pos ;
+    seg[nseg] = s + pos ;
+    seglen[nseg++] = l ;
+    pos += l + 1 ;
+  }
+  for (mi = 0 ; mi < nseg ; mi++)
+    if (seglen[mi] && (seg[mi][0] == 'K' || seg[mi][0] == 'Z' || seg[mi][0] == 'D')) break ;
+  if (mi < nseg) result = seg[mi][0] == 'K' ? 1 : seg[mi][0] == 'Z' ? 0 : -1 ;
+  if (i < mi && seglen[i]) rseg = seg[i] ;
   orr = result ;
-  if (s[0] == 's') orr = 0 ;
-  else if (s[0] == 'h') orr = -1 ;
+  if (rseg && rseg[0] == 's') orr = 0 ;
+  else if (rseg && rseg[0] == 'h') orr = -1 ;
   if (!stralloc_catb(out, orr == 1 ? "K" : orr == 0 ? "Z" : "D", 1)) return 0 ;
-  for (k = 1 ; k < len ; )
-    if (!s[k++])
-    {
-      if (!stralloc_catb(out, s + 1, k - 2)) return 0 ;
-      if (result <= orr && k < len && (s[k] == 'Z' || s[k] == 'D' || s[k] == 'K'))
-      {
-        char const *m = s + k + 1 ;
-        char const *end = memchr(m, 0, len - k - 1) ;
-        if (!stralloc_catb(out, m, end ? (size_t)(end - m) : len - k - 1)) return 0 ;
-      }
-      break ;
-    }
+  if (rseg && !stralloc_catb(out, rseg + 1, seglen[i] - 1)) return 0 ;
+  if ((!rseg || result <= orr) && mi < nseg && !stralloc_catb(out, seg[mi] + 1, seglen[mi] - 1)) return 0 ;
   return 1 ;
 }
 
@@ -101,7 +109,7 @@ int main (int argc, char const *const *argv)
   qmail_ids ids ;
   char const *what ;
   char const *qr = getenv("QMAILREMOTE") ;
-  spawner_ops ops = { .start = &start, .report = &report, .outputmax = 65536, .truncate_with_note = 0 } ;
+  spawner_ops ops = { .start = &start, .report = &report, .outputmax = 65536, .truncate_with_note = 0, .batch = 1 } ;
   PROG = "qmail-rspawn" ;
   (void)argc ; (void)argv ;
   if (qr && *qr)

@@ -12,7 +12,8 @@
 
    Reads control/ (qmail-control(5)): locals, virtualdomains, percenthack,
    envnoathost, bouncefrom, bouncehost, doublebounceto, doublebouncehost,
-   concurrencylocal, concurrencyremote, queuelifetime.
+   concurrencylocal, concurrencyremote, queuelifetime, and remotebatch
+   (ours).
    Signals: TERM lets deliveries in flight finish, saves every retry time
    as the mtime of its local/ or remote/ file, logs "status: exiting" and
    exits 0; ALRM makes every queued recipient due now; HUP rereads locals
@@ -32,6 +33,12 @@
      is handled while a large queue is still being read.
    - a channel pass feeds every free slot at once instead of one recipient
      per loop, which is what a 500-recipient list needs.
+   - remote recipients of one message at one domain (up to
+     control/remotebatch, default 50; 1 turns it off) go to one qmail-remote,
+     which sends them in one SMTP transaction: each keeps its own delivery
+     number, slot, log lines and result (spawner.h's batch request).  The
+     pass reads up to BATCH_WINDOW records ahead to find them.  VERP
+     messages are not batched (each recipient has its own sender).
 */
 
 #include <errno.h>
@@ -64,6 +71,7 @@
 #include <qmail-s6/prioq.h>
 #include <qmail-s6/qq.h>
 #include <qmail-s6/queue.h>
+#include <qmail-s6/spawner.h>
 
 #define SLEEP_TODO 1500       /* look at todo/ this often even without trigger */
 #define SLEEP_FOREVER 86400
@@ -79,6 +87,8 @@
 #define FRESH_BEFORE_RETRY 4  /* new messages picked before one retry is */
 
 #define CHANNELS 2
+#define REMOTEBATCH_DEFAULT 50   /* recipients per SMTP transaction (Postfix's default too) */
+#define BATCH_WINDOW 256         /* remote/N records read ahead to find recipients of one domain */
 static char const *const chanaddr[CHANNELS] = { "local", "remote" } ;
 static char const *const chanstatus[CHANNELS] = { " local ", " remote " } ;
 static char const *const tochan[CHANNELS] = { " to local ", " to remote " } ;
@@ -157,6 +167,7 @@ static stralloc bouncefrom = STRALLOC_ZERO ;
 static stralloc bouncehost = STRALLOC_ZERO ;
 static stralloc doublebounceto = STRALLOC_ZERO ;
 static stralloc doublebouncehost = STRALLOC_ZERO ;
+static unsigned long remotebatch ;
 static stralloc locals = STRALLOC_ZERO ;
 static stralloc percenthack = STRALLOC_ZERO ;
 static stralloc vdoms = STRALLOC_ZERO ;
@@ -182,6 +193,9 @@ static int getcontrols (void)
   if (control_readulong(&lifetime, "control/queuelifetime", 604800) < 0) return 0 ;
   if (control_readulong(&concurrency[0], "control/concurrencylocal", 10) < 0) return 0 ;
   if (control_readulong(&concurrency[1], "control/concurrencyremote", 20) < 0) return 0 ;
+  if (control_readulong(&remotebatch, "control/remotebatch", REMOTEBATCH_DEFAULT) < 0) return 0 ;
+  if (!remotebatch) remotebatch = 1 ;
+  if (remotebatch > SPAWNER_BATCH_MAX) remotebatch = SPAWNER_BATCH_MAX ;
   if (control_rldef(&envnoathost, "control/envnoathost", 1, "envnoathost") < 0) return 0 ;
   if (control_rldef(&bouncefrom, "control/bouncefrom", 0, "MAILER-DAEMON") < 0) return 0 ;
   if (control_rldef(&bouncehost, "control/bouncehost", 1, "bouncehost") < 0) return 0 ;
@@ -875,35 +889,50 @@ static void comm_flush (int c)
   if (commpos[c] == comm[c].len) comm[c].len = commpos[c] = 0 ;
 }
 
-static void del_start (unsigned int j, off_t mpos, char const *recip)
+ /* Starts recipients recips[0..k) of job j, whose records are at mpos[]
+    in the channel file: k slots, each its own delivery with its own
+    "starting delivery" line, and one request to the spawner (a batch when
+    k > 1: the remote channel only, one domain, no VERP).  The caller has
+    checked that k slots are free. */
+static void del_start (unsigned int j, off_t const *mpos, char const *const *recips, unsigned int k)
 {
   int c = jo[j].channel ;
-  unsigned int i ;
-  char slot ;
+  unsigned char slots[SPAWNER_BATCH_MAX] ;
+  unsigned int i, m = 0 ;
   char split[QUEUE_PATH_MAX] ;
-  if (!del_avail(c)) return ;
-  for (i = 0 ; i < concurrency[c] ; i++) if (!d[c][i].used) break ;
-  if (i == concurrency[c]) return ;
-  while (!stralloc_copys(&d[c][i].recip, recip) || !stralloc_0(&d[c][i].recip)) nomem() ;
-  d[c][i].j = j ; jo[j].refs++ ;
-  d[c][i].delid = masterdelid++ ;
-  d[c][i].mpos = mpos ;
-  d[c][i].used = 1 ; concurrencyused[c]++ ;
-
-  /* slot, "split/id\0", sender (VERP applied) "\0", recipient "\0" */
-  slot = i ;
+  size_t n ;
+  if (!del_avail(c) || !k || k > SPAWNER_BATCH_MAX) return ;
+  for (i = 0 ; i < concurrency[c] && m < k ; i++) if (!d[c][i].used) slots[m++] = i ;
+  if (m < k) return ;
+  for (m = 0 ; m < k ; m++)
   {
-    size_t n = queue_path(split, "mess", jo[j].id) ;
-    while (!stralloc_catb(&comm[c], &slot, 1) || !stralloc_catb(&comm[c], split + 5, n - 5 + 1)
-      || !senderadd(&comm[c], jo[j].sender.s, recip) || !stralloc_0(&comm[c])
-      || !stralloc_cats(&comm[c], recip) || !stralloc_0(&comm[c])) nomem() ;
+    del *x = &d[c][slots[m]] ;
+    while (!stralloc_copys(&x->recip, recips[m]) || !stralloc_0(&x->recip)) nomem() ;
+    x->j = j ; jo[j].refs++ ;
+    x->delid = masterdelid++ ;
+    x->mpos = mpos[m] ;
+    x->used = 1 ; concurrencyused[c]++ ;
+    log1("starting delivery ") ; log_ulong(x->delid) ;
+    log1(": msg ") ; log_ulong(jo[j].id) ; log1(tochan[c]) ;
+    log_safe(recips[m]) ; log1("\n") ;
+    del_status() ;
   }
-  comm_flush(c) ;
 
-  log1("starting delivery ") ; log_ulong(d[c][i].delid) ;
-  log1(": msg ") ; log_ulong(jo[j].id) ; log1(tochan[c]) ;
-  log_safe(recip) ; log1("\n") ;
-  del_status() ;
+  /* qmail's request: slot, "split/id\0", sender (VERP applied) "\0",
+     recipient "\0"; a batch: SPAWNER_BATCH, k, the k slots, "split/id\0",
+     sender "\0", then the k recipients */
+  n = queue_path(split, "mess", jo[j].id) ;
+  if (k == 1) { while (!stralloc_catb(&comm[c], (char *)slots, 1)) nomem() ; }
+  else
+  {
+    char hdr[2] = { (char)SPAWNER_BATCH, (char)k } ;
+    while (!stralloc_catb(&comm[c], hdr, 2) || !stralloc_catb(&comm[c], (char *)slots, k)) nomem() ;
+  }
+  while (!stralloc_catb(&comm[c], split + 5, n - 5 + 1)
+    || !senderadd(&comm[c], jo[j].sender.s, recips[0]) || !stralloc_0(&comm[c])) nomem() ;
+  for (m = 0 ; m < k ; m++)
+    while (!stralloc_cats(&comm[c], recips[m]) || !stralloc_0(&comm[c])) nomem() ;
+  comm_flush(c) ;
 }
 
  /* Success or permanent failure: the record's T becomes D in place. */
@@ -989,6 +1018,13 @@ static void del_dochan (int c)
 /* --------------------------------------------------------------- PASSES */
 
  /* A pass reads one message's channel file and starts its recipients. */
+typedef struct pending_s pending ;
+struct pending_s
+{
+  off_t mpos ;
+  stralloc recip ;   /* NUL-terminated */
+} ;
+
 static struct pass_s
 {
   unsigned long id ;   /* 0: no pass */
@@ -997,6 +1033,10 @@ static struct pass_s
   off_t mpos ;
   buffer b ;
   char buf[1024] ;
+   /* the remote channel reads ahead: recipients read, not yet started */
+  pending pend[BATCH_WINDOW] ;
+  unsigned int npend ;
+  int eof ;
 } pass[CHANNELS] ;
 
 static unsigned long nextretry (time_t birth, int c)
@@ -1044,9 +1084,112 @@ static int pick (int c, prioq_elt *e)
 
 static void pass_close (int c)
 {
+  pass[c].npend = 0 ;
+  pass[c].eof = 0 ;
   fd_close(pass[c].fd) ;
   job_close(pass[c].j) ;
   pass[c].id = 0 ;
+}
+
+ /* Do two addresses have the same domain (after the last '@', any case)? */
+static int same_domain (char const *a, char const *b)
+{
+  char const *x = strrchr(a, '@'), *y = strrchr(b, '@') ;
+  if (!x || !y) return 0 ;
+  return !strcasecmp(x + 1, y + 1) ;
+}
+
+ /* One channel record into line: 1 read (w bytes), 0 end of file, -1
+    trouble (logged; the pass is closed). */
+static int pass_record (int c, stralloc *line, size_t *w)
+{
+  int r ;
+  *w = 0 ;
+  while (!stralloc_ready(line, RECORD_MAX)) nomem() ;
+  r = getlnmax(&pass[c].b, line->s, RECORD_MAX, w, 0) ;
+  if (r < 0 && errno != ERANGE)
+  {
+    queue_path(fn, chanaddr[c], pass[c].id) ;
+    log3("warning: trouble reading ", fn, "; will try again later\n") ;
+    pass_close(c) ;
+    return -1 ;
+  }
+  if (!r) return 0 ;
+  if (r < 0 || (line->s[0] != 'T' && line->s[0] != 'D'))
+  {
+    queue_path(fn, chanaddr[c], pass[c].id) ;
+    log3("warning: unknown record type in ", fn, "!\n") ;
+    pass_close(c) ;
+    return -1 ;
+  }
+  return 1 ;
+}
+
+ /* The remote channel's feed: read up to BATCH_WINDOW records ahead, then
+    start the first pending recipient together with the later pending ones
+    at its domain (up to remotebatch, and the free slots), as one batch. */
+static void pass_feed_batched (int c)
+{
+  static stralloc line = STRALLOC_ZERO ;
+  struct pass_s *p = &pass[c] ;
+  while (p->id)
+  {
+    off_t mpos[SPAWNER_BATCH_MAX] ;
+    char const *recips[SPAWNER_BATCH_MAX] ;
+    unsigned int pick[SPAWNER_BATCH_MAX] ;
+    unsigned long max ;
+    unsigned int k = 1, i ;
+    while (!p->eof && p->npend < BATCH_WINDOW)
+    {
+      size_t w ;
+      int r = pass_record(c, &line, &w) ;
+      if (r < 0) return ;
+      if (!r) { p->eof = 1 ; break ; }
+      if (line.s[0] == 'T')
+      {
+        pending *x = &p->pend[p->npend++] ;
+        x->mpos = p->mpos ;
+        while (!stralloc_copys(&x->recip, line.s + 1) || !stralloc_0(&x->recip)) nomem() ;
+        jo[p->j].numtodo++ ;
+      }
+      p->mpos += w ;
+    }
+    if (!p->npend)
+    {
+      jo[p->j].flaghiteof = 1 ;
+      pass_close(c) ;
+      return ;
+    }
+    if (!del_avail(c)) return ;
+    max = remotebatch ;
+    {
+      /* VERP: every recipient has a sender of its own */
+      char const *sd = jo[p->j].sender.s ;
+      size_t sl = strlen(sd) ;
+      if (sl >= 4 && !strcmp(sd + sl - 4, "-@[]")) max = 1 ;
+    }
+    if (max > concurrency[c] - concurrencyused[c]) max = concurrency[c] - concurrencyused[c] ;
+    pick[0] = 0 ;
+    for (i = 1 ; i < p->npend && k < max ; i++)
+      if (same_domain(p->pend[i].recip.s, p->pend[0].recip.s)) pick[k++] = i ;
+    for (i = 0 ; i < k ; i++) { mpos[i] = p->pend[pick[i]].mpos ; recips[i] = p->pend[pick[i]].recip.s ; }
+    del_start(p->j, mpos, recips, k) ;
+    /* drop the started ones, keeping the order of the rest; their
+       storage moves to the end, to be reused */
+    {
+      pending kept[BATCH_WINDOW] ;
+      pending gone[SPAWNER_BATCH_MAX] ;
+      unsigned int nk = 0, ng = 0, q = 0 ;
+      for (i = 0 ; i < p->npend ; i++)
+      {
+        if (q < k && pick[q] == i) { gone[ng++] = p->pend[i] ; q++ ; }
+        else kept[nk++] = p->pend[i] ;
+      }
+      memcpy(p->pend, kept, nk * sizeof(pending)) ;
+      memcpy(p->pend + nk, gone, ng * sizeof(pending)) ;
+      p->npend = nk ;
+    }
+  }
 }
 
 static void pass_dochan (int c)
@@ -1070,6 +1213,8 @@ static void pass_dochan (int c)
     if (!getinfo(&line, &birth, e.id)) { fd_close(pass[c].fd) ; goto trouble ; }
     pass[c].id = e.id ;
     pass[c].mpos = 0 ;
+    pass[c].npend = 0 ;
+    pass[c].eof = 0 ;
     buffer_init(&pass[c].b, &buffer_read, pass[c].fd, pass[c].buf, sizeof(pass[c].buf)) ;
     j = pass[c].j = job_open(e.id, c) ;
     jo[j].retry = nextretry(birth, c) ;
@@ -1082,6 +1227,7 @@ static void pass_dochan (int c)
     return ;
   }
  feed:
+  if (c == 1) { pass_feed_batched(c) ; return ; }
   while (pass[c].id && del_avail(c))
   {
     size_t w = 0 ;
@@ -1110,8 +1256,9 @@ static void pass_dochan (int c)
     }
     if (line.s[0] == 'T')
     {
+      char const *rcpt = line.s + 1 ;
       jo[pass[c].j].numtodo++ ;
-      del_start(pass[c].j, pass[c].mpos, line.s + 1) ;
+      del_start(pass[c].j, &pass[c].mpos, &rcpt, 1) ;
     }
     pass[c].mpos += w ;
   }

@@ -134,6 +134,9 @@ os.chmod(fake2, 0o755)
 q.env["QMAILREMOTE"] = fake2
 q.control("concurrencylocal", "300\n")
 q.control("concurrencyremote", "500\n")
+# qmail's one recipient per qmail-remote (the fake answers for "$3" only);
+# batches have their own test, tests/remote/batch.t
+q.control("remotebatch", "1\n")
 q.restart()
 t.is_(S.log_lines(q, "status")[-1][:4], ("0", "120", "0", "120"),
       "concurrency 300 and 500 are capped by the spawners' limit: status: local 0/120 remote 0/120")

@@ -109,43 +109,56 @@ struct ctl_s
   char const *def ;   /* shown after "(Default.) " */
   char const *pre ;
   char const *post ;
+  int maskpass ;      /* K_LST: "...|user|password": the password is not shown */
 } ;
 
  /* qmail's control files, in qmail-showctl's order. */
 static struct ctl_s const ctls[] =
 {
-  { "badmailfrom", K_LST, 0, "Any MAIL FROM is allowed.", "", " not accepted in MAIL FROM." },
-  { "bouncefrom", K_STR, 0, "MAILER-DAEMON", "Bounce user name is ", 0 },
-  { "bouncehost", K_STR, 1, "bouncehost", "Bounce host name is ", 0 },
-  { "concurrencylocal", K_INT, 0, "10", "Local concurrency is ", "" },
-  { "concurrencyremote", K_INT, 0, "20", "Remote concurrency is ", "" },
-  { "databytes", K_INT, 0, "0", "SMTP DATA limit is ", " bytes" },
-  { "defaultdomain", K_STR, 1, "defaultdomain", "Default domain name is ", 0 },
-  { "defaulthost", K_STR, 1, "defaulthost", "Default host name is ", 0 },
-  { "doublebouncehost", K_STR, 1, "doublebouncehost", "2B recipient host: ", 0 },
-  { "doublebounceto", K_STR, 0, "postmaster", "2B recipient user: ", 0 },
-  { "envnoathost", K_STR, 1, "envnoathost", "Presumed domain name is ", 0 },
-  { "helohost", K_STR, 1, "helohost", "SMTP client HELO host name is ", 0 },
-  { "idhost", K_STR, 1, "idhost", "Message-ID host name is ", 0 },
-  { "localiphost", K_STR, 1, "localiphost", "Local IP address becomes ", 0 },
-  { "locals", K_LST, 0, "Messages for me are delivered locally.", "Messages for ", " are delivered locally." },
-  { "me", K_STR, 0, "undefined! Uh-oh", "My name is ", 0 },
-  { "percenthack", K_LST, 0, "The percent hack is not allowed.", "The percent hack is allowed for user%host@", "." },
-  { "plusdomain", K_STR, 1, "plusdomain", "Plus domain name is ", 0 },
-  { "qmqpservers", K_LST, 0, "No QMQP servers.", "QMQP server: ", "." },
-  { "queuelifetime", K_INT, 0, "604800", "Message lifetime in the queue is ", " seconds" },
-  { "rcpthosts", K_LST, 0, "SMTP clients may send messages to any recipient.", "SMTP clients may send messages to recipients at ", "." },
-  { "morercpthosts", K_MRH, 0, 0, 0, 0 },
-  { "morercpthosts.cdb", K_MRHCDB, 0, 0, 0, 0 },
-  { "smtpgreeting", K_STR, 1, "smtpgreeting", "SMTP greeting: 220 ", 0 },
-  { "smtproutes", K_LST, 0, "No artificial SMTP routes.", "SMTP route: ", "" },
-  { "timeoutconnect", K_INT, 0, "60", "SMTP client connection timeout is ", " seconds" },
-  { "timeoutremote", K_INT, 0, "1200", "SMTP client data timeout is ", " seconds" },
-  { "timeoutsmtpd", K_INT, 0, "1200", "SMTP server data timeout is ", " seconds" },
-  { "virtualdomains", K_LST, 0, "No virtual domains.", "Virtual domain: ", "" },
+  { "badmailfrom", K_LST, 0, "Any MAIL FROM is allowed.", "", " not accepted in MAIL FROM.", 0 },
+  { "bouncefrom", K_STR, 0, "MAILER-DAEMON", "Bounce user name is ", 0, 0 },
+  { "bouncehost", K_STR, 1, "bouncehost", "Bounce host name is ", 0, 0 },
+  { "concurrencylocal", K_INT, 0, "10", "Local concurrency is ", "", 0 },
+  { "concurrencyremote", K_INT, 0, "20", "Remote concurrency is ", "", 0 },
+  { "databytes", K_INT, 0, "0", "SMTP DATA limit is ", " bytes", 0 },
+  { "defaultdomain", K_STR, 1, "defaultdomain", "Default domain name is ", 0, 0 },
+  { "defaulthost", K_STR, 1, "defaulthost", "Default host name is ", 0, 0 },
+  { "doublebouncehost", K_STR, 1, "doublebouncehost", "2B recipient host: ", 0, 0 },
+  { "doublebounceto", K_STR, 0, "postmaster", "2B recipient user: ", 0, 0 },
+  { "envnoathost", K_STR, 1, "envnoathost", "Presumed domain name is ", 0, 0 },
+  { "helohost", K_STR, 1, "helohost", "SMTP client HELO host name is ", 0, 0 },
+  { "idhost", K_STR, 1, "idhost", "Message-ID host name is ", 0, 0 },
+  { "localiphost", K_STR, 1, "localiphost", "Local IP address becomes ", 0, 0 },
+  { "locals", K_LST, 0, "Messages for me are delivered locally.", "Messages for ", " are delivered locally.", 0 },
+  { "me", K_STR, 0, "undefined! Uh-oh", "My name is ", 0, 0 },
+  { "percenthack", K_LST, 0, "The percent hack is not allowed.", "The percent hack is allowed for user%host@", ".", 0 },
+  { "plusdomain", K_STR, 1, "plusdomain", "Plus domain name is ", 0, 0 },
+  { "qmqpservers", K_LST, 0, "No QMQP servers.", "QMQP server: ", ".", 0 },
+  { "queuelifetime", K_INT, 0, "604800", "Message lifetime in the queue is ", " seconds", 0 },
+  { "rcpthosts", K_LST, 0, "SMTP clients may send messages to any recipient.", "SMTP clients may send messages to recipients at ", ".", 0 },
+  { "morercpthosts", K_MRH, 0, 0, 0, 0, 0 },
+  { "morercpthosts.cdb", K_MRHCDB, 0, 0, 0, 0, 0 },
+  { "smtpgreeting", K_STR, 1, "smtpgreeting", "SMTP greeting: 220 ", 0, 0 },
+  { "smtproutes", K_LST, 0, "No artificial SMTP routes.", "SMTP route: ", "", 1 },
+  { "timeoutconnect", K_INT, 0, "60", "SMTP client connection timeout is ", " seconds", 0 },
+  { "timeoutremote", K_INT, 0, "1200", "SMTP client data timeout is ", " seconds", 0 },
+  { "timeoutsmtpd", K_INT, 0, "1200", "SMTP server data timeout is ", " seconds", 0 },
+  { "virtualdomains", K_LST, 0, "No virtual domains.", "Virtual domain: ", "", 0 },
 } ;
 
 #define NCTLS (sizeof(ctls) / sizeof(ctls[0]))
+
+ /* Control files of qmail-s6 that qmail does not have: described only when
+    they exist (in the sorted list of other files), so that the output for
+    a plain qmail configuration stays qmail's. */
+static struct ctl_s const ours[] =
+{
+  { "authsenders", K_LST, 0, "", "SMTP route and AUTH for the sender: ", "", 1 },
+  { "notlshosts", K_LST, 0, "", "No STARTTLS to ", ".", 0 },
+  { "remotebatch", K_INT, 0, "50", "Most recipients per SMTP transaction: ", "", 0 },
+  { "tlsdestinations", K_LST, 0, "", "TLS required for mail to: ", "", 0 },
+} ;
+#define NOURS (sizeof(ours) / sizeof(ours[0]))
 
 static void head (char const *fn)
 {
@@ -191,7 +204,7 @@ static void do_str (char const *fn, int flagme, char const *def, char const *pre
 }
 
  /* 1 the file is there, 0 missing, -1 unreadable. */
-static int do_lst (char const *fn, char const *def, char const *pre, char const *post)
+static int do_lst (char const *fn, char const *def, char const *pre, char const *post, int maskpass)
 {
   size_t i = 0, j ;
   head(fn) ;
@@ -205,7 +218,13 @@ static int do_lst (char const *fn, char const *def, char const *pre, char const 
       for (j = 0 ; j < line.len ; j++)
         if (!line.s[j])
         {
-          outs(pre) ; outsafe(line.s + i, j - i) ; outs(post) ; outs("\n") ;
+          size_t len = j - i ;
+          char const *bar = maskpass ? memchr(line.s + i, '|', len) : 0 ;
+          char const *bar2 = bar ? memchr(bar + 1, '|', line.s + j - bar - 1) : 0 ;
+          outs(pre) ;
+          if (bar2) { outsafe(line.s + i, bar2 + 1 - line.s - i) ; outs("(password not shown)") ; }
+          else outsafe(line.s + i, len) ;
+          outs(post) ; outs("\n") ;
           i = j + 1 ;
         }
       return 1 ;
@@ -275,9 +294,17 @@ static void do_unknown (DIR *dir)
   if (n > 1) qsort(genalloc_s(size_t, &offsets), n, sizeof(size_t), &cmpname) ;
   for (i = 0 ; i < n ; i++)
   {
-    outs("\n") ;
-    outs(names.s + genalloc_s(size_t, &offsets)[i]) ;
-    outs(": I have no idea what this file does.\n") ;
+    char const *name = names.s + genalloc_s(size_t, &offsets)[i] ;
+    size_t k ;
+    for (k = 0 ; k < NOURS ; k++) if (!strcmp(name, ours[k].name)) break ;
+    if (k < NOURS && ours[k].kind == K_INT) do_int(name, ours[k].def, ours[k].pre, ours[k].post) ;
+    else if (k < NOURS) do_lst(name, ours[k].def, ours[k].pre, ours[k].post, ours[k].maskpass) ;
+    else
+    {
+      outs("\n") ;
+      outs(name) ;
+      outs(": I have no idea what this file does.\n") ;
+    }
   }
   genalloc_free(size_t, &offsets) ;
   stralloc_free(&names) ;
@@ -335,14 +362,14 @@ int main (int argc, char const *const *argv)
       case K_STR : do_str(c->name, c->flagme, c->def, c->pre) ; break ;
       case K_LST :
       {
-        int r = do_lst(c->name, c->def, c->pre, c->post) ;
+        int r = do_lst(c->name, c->def, c->pre, c->post, c->maskpass) ;
         if (!strcmp(c->name, "rcpthosts")) rcpt = r ;
         break ;
       }
       case K_MRH :
          /* qmail-smtpd reads morercpthosts.cdb only when rcpthosts exists */
-        if (rcpt) do_lst(c->name, "No effect.", "SMTP clients may send messages to recipients at ", ".") ;
-        else do_lst(c->name, "No rcpthosts; morercpthosts is irrelevant.", "No rcpthosts; doesn't matter that morercpthosts has ", ".") ;
+        if (rcpt) do_lst(c->name, "No effect.", "SMTP clients may send messages to recipients at ", ".", 0) ;
+        else do_lst(c->name, "No rcpthosts; morercpthosts is irrelevant.", "No rcpthosts; doesn't matter that morercpthosts has ", ".", 0) ;
         break ;
       case K_MRHCDB : do_mrhcdb() ; break ;
     }

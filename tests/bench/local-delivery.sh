@@ -24,6 +24,18 @@
 #            leaves them in maildrop/), then the MTA started and timed until
 #            all N are delivered: injection alone and delivery alone, in
 #            msgs/s and CPU ms per message.
+#   relay    (remote delivery; not in the default TESTS) N (5000) messages of
+#            4 KB injected locally, P at a time for each P in CONC, to
+#            user@remote.example: qmail-s6 routes them with control/smtproutes
+#            ":127.0.0.1:2526", Postfix with its relayhost [127.0.0.1]:2526,
+#            both to Postfix's smtp-sink there (shared sink.sh); time until the
+#            sink has seen N recipients and the queue is empty, msgs/s, CPU.
+#   rfanout  (remote; not in the default TESTS) ONE message to RRCPT (500)
+#            recipients user{i}@d{i mod RDOM}.example (RDOM 50 domains), routed
+#            as for relay: time until the sink has seen all RRCPT recipients,
+#            and the number of SMTP transactions (qmail-s6 batches recipients
+#            of one domain, control/remotebatch; Postfix its next hop).
+#            tests/bench/remote-delivery.sh runs these two.
 #   backlog  BACKLOG (100 000) deferred messages already in the queue, for a
 #            user whose delivery always fails temporarily (qmail: .qmail
 #            "|exit 111"; Postfix: .forward "|exit 75;"), with their retry
@@ -85,12 +97,13 @@ case "$reps" in ''|*[!0-9]*) echo "usage: $0 [REPS]" >&2; exit 100 ;; esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED_BENCH:-$top/../shared/bench}
 N=${N:-5000} CONC=${CONC:-1 4} SIZE=${SIZE:-4096} NRCPT=${NRCPT:-500} BACKLOG=${BACKLOG:-100000}
+RRCPT=${RRCPT:-500} RDOM=${RDOM:-50} SINKPORT=2526
 TESTS=${TESTS:-ingest fanout backlog} SETTLE=${SETTLE:-65} DELAY1=${DELAY1:-1} DELAY2=${DELAY2:-15}
 TIMEOUT=${TIMEOUT:-300} PF=${PF:-1} QUIET_PCT=${QUIET_PCT:-15} QUIET_WAIT=${QUIET_WAIT:-30}
-for v in "$N" "$SIZE" "$NRCPT" "$BACKLOG" "$SETTLE" "$DELAY1" "$DELAY2" "$TIMEOUT" "$QUIET_PCT" "$QUIET_WAIT" $CONC; do
+for v in "$RRCPT" "$RDOM" "$N" "$SIZE" "$NRCPT" "$BACKLOG" "$SETTLE" "$DELAY1" "$DELAY2" "$TIMEOUT" "$QUIET_PCT" "$QUIET_WAIT" $CONC; do
   case "$v" in ''|*[!0-9]*) echo "$0: N CONC SIZE NRCPT BACKLOG SETTLE DELAY1 DELAY2 TIMEOUT are whole numbers" >&2; exit 100 ;; esac
 done
-[ "$N" -le 100000 ] && [ "$NRCPT" -le 500 ] && [ "$BACKLOG" -le 1000000 ] && [ "$TIMEOUT" -le 3600 ] &&
+[ "$N" -le 100000 ] && [ "$NRCPT" -le 500 ] && [ "$RRCPT" -le 10000 ] && [ "$RDOM" -ge 1 ] && [ "$BACKLOG" -le 1000000 ] && [ "$TIMEOUT" -le 3600 ] &&
   [ "$SETTLE" -le 600 ] && [ "$DELAY2" -le 600 ] && [ "$QUIET_WAIT" -le 600 ] || { echo "$0: a count or a time is out of range" >&2; exit 100; }
 
 if [ ! -d "$shared" ] || [ ! -x "$shared/cg.sh" ]; then
@@ -114,6 +127,7 @@ log() { echo "# $*" >&2; }
 cleanup() {
   set +e
   qs_stop >/dev/null 2>&1
+  [ -n "${sinkdump:-}" ] && "$shared/sink.sh" stop "$SINKPORT" >/dev/null 2>&1 && rm -rf "$(dirname "$sinkdump")"
   if [ "$PF" = 1 ]; then
     if [ "$pf_backlog" = 1 ]; then
       # the backlog goes (the queue was empty when we began); then the defer
@@ -205,6 +219,9 @@ install -d -m 0755 "$QH"
 } > "$H/users/assign"
 QMAILHOME=$H "$H/bin/qmail-newu"
 printf '|exit 111\n' > "$QH/bklog/.qmail"
+# remote mail goes to the sink of the remote tests; no DNS query can leave
+# the machine (the relay is an address; DNSCACHEIP is a closed loopback port)
+printf ':127.0.0.1:%s\n' "$SINKPORT" > "$H/control/smtproutes"
 chown "$quid:$qgid" "$QH/bklog/.qmail"; chmod 0644 "$QH/bklog/.qmail"
 "$shared/cg.sh" create "$CG"
 
@@ -212,7 +229,7 @@ qs_running() { [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; }
 qs_start() {
   local n0 i
   n0=$(grep -c '^status: local 0/' "$work/send.log" 2>/dev/null || true)
-  (cd / && QMAILHOME=$H exec "$shared/cg.sh" exec "$CG" "$H/bin/qmail-start" ./Maildir/) >> "$work/send.log" 2>&1 &
+  (cd / && QMAILHOME=$H DNSCACHEIP=127.0.0.1:1 exec "$shared/cg.sh" exec "$CG" "$H/bin/qmail-start" ./Maildir/) >> "$work/send.log" 2>&1 &
   qpid=$!
   for i in $(seq 200); do
     [ "$(grep -c '^status: local 0/' "$work/send.log" 2>/dev/null || true)" -gt "${n0:-0}" ] && return 0
@@ -352,6 +369,58 @@ ingest_run() { # MTA REP CONC
       d = b[3] - a[3]; tot = d + icpu; w = t2 - t0;
       printf "ingest mta=%s rep=%d conc=%d busy_before_pct=%s ok=%d delivered=%d/%d inject_s=%.3f deliver_s=%.3f msgs_per_s=%.1f daemon_cpu_s=%.2f inject_cpu_s=%.2f cpu_total_s=%.2f cpu_ms_per_msg=%.3f peak_pss_mib=%.1f peak_procs=%d\n",
         m, r, p, busy, ok, got, n, t1 - t0, w, n / w, d, icpu, tot, 1000 * tot / n, k[2] / 1024, k[3] }' | tee -a "$R"
+}
+
+# ================================================================ relay, rfanout
+sinkdump=
+sink_up() {
+  [ -n "$sinkdump" ] && return 0
+  sinkdump=/dev/shm/qs6bench-sink.$$/dump
+  "$shared/sink.sh" start "$SINKPORT" "$sinkdump" || { echo "local-delivery: fatal: smtp-sink did not start" >&2; exit 111; }
+}
+sink_count() { grep -c '^X-Rcpt-Args:' "$sinkdump" 2>/dev/null || true; }
+sink_transactions() { grep -c '^X-Mail-Args:' "$sinkdump" 2>/dev/null || true; }
+relay_run() { # MTA REP CONC
+  local m=$1 r=$2 p=$3 busy c0 c1 t0 t1 t2 out w ok=1
+  sink_up
+  rm -f "$sinkdump"
+  sync; [ "$SETTLE" -gt 0 ] && sleep "$SETTLE"
+  quiet
+  c0=$(cpu "$m")
+  t0=$(now)
+  out=$(inject "$m" "$N" "$p" "$work/msg" user@remote.example) || ok=0
+  t1=$(now)
+  w=$("$shared/waitfor.py" sink "$N" "$TIMEOUT" "$sinkdump") || ok=0
+  t2=$(awk '{print $2}' <<<"$w")
+  waitq "$m" || ok=0
+  c1=$(cpu "$m")
+  awk -v m="$m" -v r="$r" -v p="$p" -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c0="$c0" -v c1="$c1" \
+      -v icpu="$(kv cpu_total_s "$out")" -v got="$(sink_count)" -v busy="$busy" -v ok="$ok" '
+    BEGIN { split(c0, a, " "); split(c1, b, " ");
+      d = b[3] - a[3]; tot = d + icpu; w = t2 - t0;
+      printf "relay mta=%s rep=%d conc=%d busy_before_pct=%s ok=%d relayed=%d/%d inject_s=%.3f relay_s=%.3f msgs_per_s=%.1f daemon_cpu_s=%.2f inject_cpu_s=%.2f cpu_ms_per_msg=%.3f\n",
+        m, r, p, busy, ok, got, n, t1 - t0, w, n / w, d, icpu, 1000 * tot / n }' | tee -a "$R"
+}
+rfanout_run() { # MTA REP
+  local m=$1 r=$2 i busy c0 c1 t0 t1 t2 w ok=1 rc=()
+  sink_up
+  rm -f "$sinkdump"
+  for i in $(seq 1 "$RRCPT"); do rc+=("user$i@d$((i % RDOM)).example"); done
+  sync; sleep 1
+  quiet
+  c0=$(cpu "$m")
+  t0=$(now)
+  inject "$m" 1 1 "$work/msg" "${rc[@]}" > /dev/null || ok=0
+  t1=$(now)
+  w=$("$shared/waitfor.py" sink "$RRCPT" "$TIMEOUT" "$sinkdump") || ok=0
+  t2=$(awk '{print $2}' <<<"$w")
+  waitq "$m" || ok=0
+  c1=$(cpu "$m")
+  awk -v m="$m" -v r="$r" -v n="$RRCPT" -v nd="$RDOM" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c0="$c0" -v c1="$c1" \
+      -v got="$(sink_count)" -v tr="$(sink_transactions)" -v busy="$busy" -v ok="$ok" '
+    BEGIN { split(c0, a, " "); split(c1, b, " ");
+      printf "rfanout mta=%s rep=%d busy_before_pct=%s ok=%d rcpts=%d/%d domains=%d transactions=%d inject_s=%.3f all_relayed_s=%.3f daemon_cpu_s=%.2f\n",
+        m, r, busy, ok, got, n, nd, tr, t1 - t0, t2 - t0, b[3] - a[3] }' | tee -a "$R"
 }
 
 # ================================================================ fanout
@@ -565,6 +634,16 @@ for t in $TESTS; do
     for r in $(seq "$reps"); do
       for m in $(mtas "$r"); do run fanout_run "$m" "$r"; done
     done ;;
+  relay)
+    for r in $(seq "$reps"); do
+      for p in $CONC; do
+        for m in $(mtas "$r"); do run relay_run "$m" "$r" "$p"; done
+      done
+    done ;;
+  rfanout)
+    for r in $(seq "$reps"); do
+      for m in $(mtas "$r"); do run rfanout_run "$m" "$r"; done
+    done ;;
   stages)
     for r in $(seq "$reps"); do
       for m in $(mtas "$r"); do run stages_run "$m" "$r"; done
@@ -620,6 +699,26 @@ if grep -q '^fanout ' "$R"; then
     "$(med fanout postfix '' all_delivered_s)" "$(ratio "$(medv fanout qmusl '' all_delivered_s)" "$(medv fanout postfix '' all_delivered_s)")"
   for m in qmail qmusl postfix; do
     [ -n "$(col fanout "$m" '' daemon_cpu_s)" ] && echo "#   $m: inject_s $(med fanout "$m" '' inject_s)  daemon CPU s $(med fanout "$m" '' daemon_cpu_s)"
+  done
+fi
+if grep -q '^relay ' "$R"; then
+  echo "# relay: $N x $SIZE B to user@remote.example, relayed to smtp-sink on 127.0.0.1:$SINKPORT"
+  printf '%-5s %-28s %-28s %-6s %-28s %-28s %-6s %s\n' conc 'qmail msgs/s' 'postfix msgs/s' ratio 'qmail CPU ms/msg' 'postfix CPU ms/msg' ratio 'goal: msgs/s ratio >= 1.5'
+  for p in $CONC; do
+    printf '%-5s %-28s %-28s %-6s %-28s %-28s %-6s\n' "$p" \
+      "$(med relay qmail "conc=$p " msgs_per_s)" "$(med relay postfix "conc=$p " msgs_per_s)" \
+      "$(ratio "$(medv relay qmail "conc=$p " msgs_per_s)" "$(medv relay postfix "conc=$p " msgs_per_s)")" \
+      "$(med relay qmail "conc=$p " cpu_ms_per_msg)" "$(med relay postfix "conc=$p " cpu_ms_per_msg)" \
+      "$(ratio "$(medv relay qmail "conc=$p " cpu_ms_per_msg)" "$(medv relay postfix "conc=$p " cpu_ms_per_msg)")"
+  done
+fi
+if grep -q '^rfanout ' "$R"; then
+  echo "# rfanout: one message to $RRCPT recipients at $RDOM domains, relayed to smtp-sink"
+  printf '%-28s %-28s %-6s %s\n' 'qmail all relayed s' 'postfix all relayed s' ratio 'goal: ratio <= 1'
+  printf '%-28s %-28s %-6s\n' "$(med rfanout qmail '' all_relayed_s)" "$(med rfanout postfix '' all_relayed_s)" \
+    "$(ratio "$(medv rfanout qmail '' all_relayed_s)" "$(medv rfanout postfix '' all_relayed_s)")"
+  for m in qmail postfix; do
+    [ -n "$(col rfanout "$m" '' daemon_cpu_s)" ] && echo "#   $m: transactions $(med rfanout "$m" '' transactions)  daemon CPU s $(med rfanout "$m" '' daemon_cpu_s)"
   done
 fi
 if grep -q '^stages ' "$R"; then

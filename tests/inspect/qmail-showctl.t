@@ -176,6 +176,28 @@ is "$(tail -n 1 "$QS6_TMP/out")" "Oops! Unable to chdir to control." "no control
 is "$(head -n 1 "$QS6_TMP/out")" "qmail home directory: $SB." "no control/: the compiled-in values come first"
 mv "$C.away" "$C"
 
+# qmail-s6's own control files: described only when they exist, among the
+# other files; a password in smtproutes or authsenders is not shown.
+printf 'example.org:relay.example:587|joe|s3cret\n:relay.example\n' > "$C/smtproutes"
+printf '@example.net:relay.example:587|ann|hidden pw\n' > "$C/authsenders"
+printf '7\n' > "$C/remotebatch"
+printf 'example.org:verify\n' > "$C/tlsdestinations"
+printf 'broken.example\n' > "$C/notlshosts"
+run_in "$SB" qmail-showctl
+is "$rc" 0 "our files: exit 0"
+is "$(block smtproutes)" "smtproutes: 
+SMTP route: example.org:relay.example:587|joe|(password not shown)
+SMTP route: :relay.example" "smtproutes: the password of a route is not shown"
+is "$(block authsenders)" "authsenders: 
+SMTP route and AUTH for the sender: @example.net:relay.example:587|ann|(password not shown)" "authsenders: described, password not shown"
+is "$(block remotebatch)" "remotebatch: Most recipients per SMTP transaction: 7." "remotebatch: described"
+is "$(block tlsdestinations)" "tlsdestinations: 
+TLS required for mail to: example.org:verify" "tlsdestinations: described"
+is "$(block notlshosts)" "notlshosts: 
+No STARTTLS to broken.example." "notlshosts: described"
+if grep -q "s3cret\|hidden pw" "$QS6_TMP/out"; then ok 1 "no password anywhere in the output"; else ok 0 "no password anywhere in the output"; fi
+rm -f "$C/authsenders" "$C/remotebatch" "$C/tlsdestinations" "$C/notlshosts"
+
 run_in "$QS6_TMP/nowhere" qmail-showctl
 is "$rc" 111 "no home: exit 111"
 is "$(tail -n 1 "$QS6_TMP/out")" "Oops! Unable to chdir to $QS6_TMP/nowhere." "no home: Oops"

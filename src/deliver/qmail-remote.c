@@ -870,7 +870,8 @@ int main (int argc, char const *const *argv)
   }
 
   random = (unsigned long)time(0) + ((unsigned long)getpid() << 16) ;
-  if (!dns_init()) temp_dns() ;
+  /* dns.h sets the resolver up at the first lookup: an address literal
+     (a relay given as [ip], say) needs none */
   r = rt.relay.len ? dns_ip(&ips, host.s, 0) : dns_mxip(&ips, host.s, random) ;
   switch (r)
   {
@@ -886,14 +887,17 @@ int main (int argc, char const *const *argv)
 
   /* qmail's rule: only preferences better than the best one that is this
      machine; a relay is trusted as it is */
-  prefme = 100000 ;
-  for (i = 0 ; i < nips ; i++)
-  {
-    int me = ipme_is(ip[i].ip, ip[i].is6) ;
-    if (me < 0) temp_oserr() ;
-    if (me && ip[i].pref < prefme) prefme = ip[i].pref ;
-  }
   if (rt.relay.len) prefme = 300000 ;
+  else
+  {
+    prefme = 100000 ;
+    for (i = 0 ; i < nips ; i++)
+    {
+      int me = ipme_is(ip[i].ip, ip[i].is6) ;
+      if (me < 0) temp_oserr() ;
+      if (me && ip[i].pref < prefme) prefme = ip[i].pref ;
+    }
+  }
   for (i = 0 ; i < nips ; i++) if (ip[i].pref < prefme) break ;
   if (i >= nips) perm_ambigmx() ;
 

@@ -180,12 +180,12 @@ int dns_ip (genalloc *out, char const *host, unsigned long pref)
   dns_addr lit ;
   size_t before = genalloc_len(dns_addr, out) ;
   int r4, r6 ;
-  if (!initialized && !dns_init()) return DNS_SOFT ;
   if (dns_literal(&lit, host, strlen(host)))
   {
     lit.pref = pref ;
     return genalloc_append(dns_addr, out, &lit) ? DNS_OK : DNS_MEM ;
   }
+  if (!initialized && !dns_init()) return DNS_SOFT ;
   r4 = lookup(&q, host, ns_t_a) ;
   if (r4 == DNS_HARD || r4 == DNS_MEM) return r4 ;
   r6 = lookup(&q, host, ns_t_aaaa) ;
@@ -213,9 +213,9 @@ int dns_mxip (genalloc *out, char const *host, unsigned long random)
   int r, flagsoft = 0 ;
   dns_addr lit ;
 
-  if (!initialized && !dns_init()) return DNS_SOFT ;
   if (dns_literal(&lit, host, strlen(host)))
     return genalloc_append(dns_addr, out, &lit) ? DNS_OK : DNS_MEM ;
+  if (!initialized && !dns_init()) return DNS_SOFT ;
   r = lookup(&q, host, ns_t_mx) ;
   if (r == DNS_SOFT || r == DNS_MEM) { if (q.mx) ares_free_data(q.mx) ; return r ; }
   if (r == DNS_HARD || !q.mx) { if (q.mx) ares_free_data(q.mx) ; return dns_ip(out, host, 0) ; }

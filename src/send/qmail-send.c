@@ -88,7 +88,7 @@
 
 #define CHANNELS 2
 #define REMOTEBATCH_DEFAULT 50   /* recipients per SMTP transaction (Postfix's default too) */
-#define BATCH_WINDOW 256         /* remote/N records read ahead to find recipients of one domain */
+#define BATCH_WINDOW 1024        /* remote/N records read ahead to find recipients of one domain */
 static char const *const chanaddr[CHANNELS] = { "local", "remote" } ;
 static char const *const chanstatus[CHANNELS] = { " local ", " remote " } ;
 static char const *const tochan[CHANNELS] = { " to local ", " to remote " } ;

@@ -1037,6 +1037,7 @@ static struct pass_s
   pending pend[BATCH_WINDOW] ;
   unsigned int npend ;
   int eof ;
+  unsigned int needslots ;   /* a batch waits for this many free slots */
 } pass[CHANNELS] ;
 
 static unsigned long nextretry (time_t birth, int c)
@@ -1086,6 +1087,7 @@ static void pass_close (int c)
 {
   pass[c].npend = 0 ;
   pass[c].eof = 0 ;
+  pass[c].needslots = 0 ;
   fd_close(pass[c].fd) ;
   job_close(pass[c].j) ;
   pass[c].id = 0 ;
@@ -1168,10 +1170,18 @@ static void pass_feed_batched (int c)
       size_t sl = strlen(sd) ;
       if (sl >= 4 && !strcmp(sd + sl - 4, "-@[]")) max = 1 ;
     }
-    if (max > concurrency[c] - concurrencyused[c]) max = concurrency[c] - concurrencyused[c] ;
     pick[0] = 0 ;
     for (i = 1 ; i < p->npend && k < max ; i++)
       if (same_domain(p->pend[i].recip.s, p->pend[0].recip.s)) pick[k++] = i ;
+    /* fewer free slots than the batch needs: while deliveries are in
+       flight, wait for them rather than cut the batch (every transaction
+       costs a qmail-remote and a connection) */
+    if (k > concurrency[c] - concurrencyused[c])
+    {
+      if (concurrencyused[c]) { p->needslots = k ; return ; }
+      k = concurrency[c] - concurrencyused[c] ;
+    }
+    p->needslots = 0 ;
     for (i = 0 ; i < k ; i++) { mpos[i] = p->pend[pick[i]].mpos ; recips[i] = p->pend[pick[i]].recip.s ; }
     del_start(p->j, mpos, recips, k) ;
     /* drop the started ones, keeping the order of the rest; their
@@ -1215,6 +1225,7 @@ static void pass_dochan (int c)
     pass[c].mpos = 0 ;
     pass[c].npend = 0 ;
     pass[c].eof = 0 ;
+    pass[c].needslots = 0 ;
     buffer_init(&pass[c].b, &buffer_read, pass[c].fd, pass[c].buf, sizeof(pass[c].buf)) ;
     j = pass[c].j = job_open(e.id, c) ;
     jo[j].retry = nextretry(birth, c) ;
@@ -1342,7 +1353,7 @@ static void pass_selprep (time_t *wakeup)
   if (flagexitasap) return ;
   for (c = 0 ; c < CHANNELS ; c++)
   {
-    if (pass[c].id && del_avail(c)) { *wakeup = 0 ; return ; }
+    if (pass[c].id && del_avail(c) && concurrency[c] - concurrencyused[c] >= pass[c].needslots) { *wakeup = 0 ; return ; }
     if (!pass[c].id && concurrency[c] && job_avail())
     {
       if (prioq_min(&pqfresh[c], &e) && *wakeup > e.dt) *wakeup = e.dt ;

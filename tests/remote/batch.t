@@ -148,7 +148,23 @@ ends += 1
 ends_wait(ends, "5: after ALRM both are delivered and the message ends")
 t.is_([r for _, r in transactions(nsess)][-1:], [["d1@one.example", "d2@one.example"]],
       "5: the retry carries both again, in one transaction")
+
+# --- 5b. concurrencyremote below the batch size ------------------------------------------------
 q.stop()
+q.control("concurrencyremote", "3\n")
+q.restart()
+nsess = len(peer.sessions())
+logpos = len(q.log())
+rc = q.queue_message("Subject: cap\n\ncapped\n", "snd@" + HOST, ["w%d@one.example" % i for i in range(7)])
+ends += 1
+ends_wait(ends, "5b: concurrencyremote 3, 7 recipients at one domain: the message ends")
+t.is_(sorted(len(r) for _, r in transactions(nsess)), [1, 3, 3],
+      "5b: batches as large as the free slots allow: 3, 3 and 1")
+remote_status = [int(x) for x in re.findall(r"^status: local \d+/\d+ remote (\d+)/3$", q.log()[logpos:], re.M)]
+t.ok(remote_status and max(remote_status) == 3, "5b: never more than 3 deliveries in flight")
+S.check_log(t, q, "5b")
+q.stop()
+os.unlink(os.path.join(q.home, "control", "concurrencyremote"))
 
 # --- 6. qmail-rspawn's reports for a batch (a scripted qmail-remote) -------------------------
 fake = os.path.join(t.tmp, "remote-batch")

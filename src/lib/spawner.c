@@ -32,15 +32,12 @@ typedef struct slot_s slot ;
 struct slot_s
 {
   int used ;
-  unsigned int lead ;   /* the slot whose child serves this one (itself unless batched) */
-   /* on the lead only (a member has fdin -1 and pid 0): */
   int fdin ;     /* read end of the report pipe, -1 at EOF */
   pid_t pid ;    /* 0 once reaped */
   int wstat ;
   int full ;     /* output at its limit: the rest is read and dropped */
   stralloc output ;
-  unsigned int n ;                            /* slots served: 1, or a batch's k */
-  unsigned char members[SPAWNER_BATCH_MAX] ;  /* in the order of the recipients */
+  unsigned int n ;   /* recipients: 1, or a batch's k */
 } ;
 
 static slot slots[QMAIL_CONF_SPAWN] ;
@@ -59,13 +56,13 @@ static void emit_flush (void)
   if (flagwriting && !buffer_flush(&out)) flagwriting = 0 ;
 }
 
- /* The same report for each slot of a request. */
-static void err (unsigned char const *delnums, unsigned int k, char const *text)
+ /* The same report for each of the k recipients of a request. */
+static void err (unsigned char delnum, unsigned int k, char const *text)
 {
   unsigned int i ;
+  char c = delnum ;
   for (i = 0 ; i < k ; i++)
   {
-    char c = delnums[i] ;
     emit(&c, 1) ;
     emit(text, strlen(text) + 1) ;
   }
@@ -81,66 +78,53 @@ static int messid_ok (char const *s, size_t len)
   return 1 ;
 }
 
- /* One request: slots delnums[0..k), the message, the sender, and k
-    NUL-terminated recipients one after the other in recips. */
-static void start_delivery (spawner_ops const *ops, unsigned char const *delnums, unsigned int k, stralloc const *messid, stralloc const *sender, stralloc const *recips)
+ /* One request: slot delnum for k recipients, the message, the sender,
+    and the k NUL-terminated recipients one after the other in recips. */
+static void start_delivery (spawner_ops const *ops, unsigned char delnum, unsigned int k, stralloc const *messid, stralloc const *sender, stralloc const *recips)
 {
   struct stat st ;
   int fdmess, pi[2] ;
   char const *rv[SPAWNER_BATCH_MAX] ;
   size_t ats[SPAWNER_BATCH_MAX] ;
-  unsigned int i, j ;
+  unsigned int i ;
   size_t pos = 0 ;
   pid_t pid ;
-  slot *lead ;
+  slot *s ;
 
-  for (i = 0 ; i < k ; i++)
-  {
-    if (delnums[i] >= QMAIL_CONF_SPAWN) { err(delnums, k, "ZInternal error: delnum too big. (#4.3.5)\n") ; return ; }
-    if (slots[delnums[i]].used) { err(delnums, k, "ZInternal error: delnum in use. (#4.3.5)\n") ; return ; }
-    for (j = 0 ; j < i ; j++)
-      if (delnums[j] == delnums[i]) { err(delnums, k, "ZInternal error: delnum in use. (#4.3.5)\n") ; return ; }
-  }
-  if (k > 1 && !ops->batch) { err(delnums, k, "ZInternal error: no batches here. (#4.3.5)\n") ; return ; }
-  if (!messid_ok(messid->s, messid->len - 1)) { err(delnums, k, "DInternal error: messid has nonnumerics. (#5.3.5)\n") ; return ; }
+  if (delnum >= QMAIL_CONF_SPAWN) { err(delnum, k, "ZInternal error: delnum too big. (#4.3.5)\n") ; return ; }
+  if (slots[delnum].used) { err(delnum, k, "ZInternal error: delnum in use. (#4.3.5)\n") ; return ; }
+  if (k > 1 && !ops->batch) { err(delnum, k, "ZInternal error: no batches here. (#4.3.5)\n") ; return ; }
+  if (!messid_ok(messid->s, messid->len - 1)) { err(delnum, k, "DInternal error: messid has nonnumerics. (#5.3.5)\n") ; return ; }
   for (i = 0 ; i < k ; i++)
   {
     char const *r = recips->s + pos ;
     size_t len = strlen(r) ;
     char const *at = memrchr(r, '@', len) ;
-    if (!at) { err(delnums, k, "DSorry, address must include host name. (#5.1.3)\n") ; return ; }
+    if (!at) { err(delnum, k, "DSorry, address must include host name. (#5.1.3)\n") ; return ; }
     rv[i] = r ;
     ats[i] = at - r ;
     pos += len + 1 ;
   }
 
   fdmess = open(messid->s, O_RDONLY | O_CLOEXEC) ;
-  if (fdmess < 0) { err(delnums, k, "Zqmail-spawn unable to open message. (#4.3.0)\n") ; return ; }
-  if (fstat(fdmess, &st) < 0) { fd_close(fdmess) ; err(delnums, k, "Zqmail-spawn unable to fstat message. (#4.3.0)\n") ; return ; }
-  if (!S_ISREG(st.st_mode)) { fd_close(fdmess) ; err(delnums, k, "ZSorry, message has wrong type. (#4.3.5)\n") ; return ; }
-  if (st.st_uid != ops->messowner) { fd_close(fdmess) ; err(delnums, k, "ZSorry, message has wrong owner. (#4.3.5)\n") ; return ; }
-  if (pipe2(pi, O_CLOEXEC) < 0) { fd_close(fdmess) ; err(delnums, k, "Zqmail-spawn unable to create pipe. (#4.3.0)\n") ; return ; }
+  if (fdmess < 0) { err(delnum, k, "Zqmail-spawn unable to open message. (#4.3.0)\n") ; return ; }
+  if (fstat(fdmess, &st) < 0) { fd_close(fdmess) ; err(delnum, k, "Zqmail-spawn unable to fstat message. (#4.3.0)\n") ; return ; }
+  if (!S_ISREG(st.st_mode)) { fd_close(fdmess) ; err(delnum, k, "ZSorry, message has wrong type. (#4.3.5)\n") ; return ; }
+  if (st.st_uid != ops->messowner) { fd_close(fdmess) ; err(delnum, k, "ZSorry, message has wrong owner. (#4.3.5)\n") ; return ; }
+  if (pipe2(pi, O_CLOEXEC) < 0) { fd_close(fdmess) ; err(delnum, k, "Zqmail-spawn unable to create pipe. (#4.3.0)\n") ; return ; }
 
   pid = ops->start(fdmess, pi[1], sender->s, rv, ats, k) ;
   fd_close(fdmess) ;
   fd_close(pi[1]) ;
-  if (!pid) { fd_close(pi[0]) ; err(delnums, k, "Zqmail-spawn unable to fork. (#4.3.0)\n") ; return ; }
+  if (!pid) { fd_close(pi[0]) ; err(delnum, k, "Zqmail-spawn unable to fork. (#4.3.0)\n") ; return ; }
   ndelay_on(pi[0]) ;
-  for (i = 0 ; i < k ; i++)
-  {
-    slot *m = slots + delnums[i] ;
-    m->used = 1 ;
-    m->lead = delnums[0] ;
-    m->fdin = -1 ;
-    m->pid = 0 ;
-  }
-  lead = slots + delnums[0] ;
-  lead->fdin = pi[0] ;
-  lead->pid = pid ;
-  lead->output.len = 0 ;
-  lead->full = 0 ;
-  lead->n = k ;
-  memcpy(lead->members, delnums, k) ;
+  s = slots + delnum ;
+  s->used = 1 ;
+  s->fdin = pi[0] ;
+  s->pid = pid ;
+  s->output.len = 0 ;
+  s->full = 0 ;
+  s->n = k ;
 }
 
 void spawner_child (void)
@@ -150,16 +134,16 @@ void spawner_child (void)
 }
 
  /* A delivery is reported when its child has exited and its pipe is at
-    EOF: one report per slot it served. */
+    EOF: one report per recipient it served. */
 static void finish_if_done (spawner_ops const *ops, unsigned int l)
 {
   slot *s = slots + l ;
   unsigned int i ;
-  if (!s->used || s->lead != l || s->fdin >= 0 || s->pid) return ;
+  char c = l ;
+  if (!s->used || s->fdin >= 0 || s->pid) return ;
   for (i = 0 ; i < s->n ; i++)
   {
     stralloc rep = STRALLOC_ZERO ;
-    char c = s->members[i] ;
     if (!stralloc_catb(&rep, &c, 1) || !ops->report(&rep, s->wstat, s->output.s, s->output.len, i, s->n) || !stralloc_0(&rep))
     {
       rep.len = 0 ;
@@ -170,7 +154,7 @@ static void finish_if_done (spawner_ops const *ops, unsigned int l)
     stralloc_free(&rep) ;
   }
   emit_flush() ;
-  for (i = 0 ; i < s->n ; i++) slots[s->members[i]].used = 0 ;
+  s->used = 0 ;
 }
 
 static void read_output (spawner_ops const *ops, unsigned int i)
@@ -205,7 +189,7 @@ static void reap (spawner_ops const *ops)
     pid_t pid = waitpid(-1, &wstat, WNOHANG) ;
     if (pid <= 0) return ;
     for (i = 0 ; i < QMAIL_CONF_SPAWN ; i++)
-      if (slots[i].used && slots[i].lead == i && slots[i].pid == pid)
+      if (slots[i].used && slots[i].pid == pid)
       {
         slots[i].pid = 0 ;
         slots[i].wstat = wstat ;
@@ -219,11 +203,10 @@ static void reap (spawner_ops const *ops)
 typedef struct request_s request ;
 struct request_s
 {
-  unsigned int stage ;    /* 0 slot or batch byte, 1 count, 2 slots, 3 message, 4 sender, 5 recipients */
-  unsigned int k ;        /* slots, = recipients */
-  unsigned int nslots ;
+  unsigned int stage ;    /* 0 slot or batch byte, 1 count, 2 slot, 3 message, 4 sender, 5 recipients */
+  unsigned int k ;        /* recipients */
   unsigned int nrecips ;
-  unsigned char delnums[SPAWNER_BATCH_MAX] ;
+  unsigned char delnum ;
   stralloc field[3] ;     /* message, sender, the recipients one after the other */
   size_t fieldlen ;       /* of the field being read */
   int abort ;             /* 1 out of memory, 2 a field too long */
@@ -239,10 +222,10 @@ static int request_byte (spawner_ops const *ops, request *q, unsigned char c)
       q->field[0].len = q->field[1].len = q->field[2].len = 0 ;
       q->fieldlen = 0 ;
       q->abort = 0 ;
-      q->nslots = q->nrecips = 0 ;
+      q->nrecips = 0 ;
       if (c == SPAWNER_BATCH) { q->stage = 1 ; return 1 ; }
       q->k = 1 ;
-      q->delnums[0] = c ;
+      q->delnum = c ;
       q->stage = 3 ;
       return 1 ;
     case 1 :
@@ -251,8 +234,8 @@ static int request_byte (spawner_ops const *ops, request *q, unsigned char c)
       q->stage = 2 ;
       return 1 ;
     case 2 :
-      q->delnums[q->nslots++] = c ;
-      if (q->nslots == q->k) q->stage = 3 ;
+      q->delnum = c ;
+      q->stage = 3 ;
       return 1 ;
     default :
     {
@@ -268,9 +251,9 @@ static int request_byte (spawner_ops const *ops, request *q, unsigned char c)
       if (q->stage < 5) { q->stage++ ; return 1 ; }
       if (++q->nrecips < q->k) return 1 ;
       q->stage = 0 ;
-      if (q->abort == 1) err(q->delnums, q->k, "Zqmail-spawn out of memory. (#4.3.0)\n") ;
-      else if (q->abort == 2) err(q->delnums, q->k, "DInternal error: request too long. (#5.3.5)\n") ;
-      else start_delivery(ops, q->delnums, q->k, &q->field[0], &q->field[1], &q->field[2]) ;
+      if (q->abort == 1) err(q->delnum, q->k, "Zqmail-spawn out of memory. (#4.3.0)\n") ;
+      else if (q->abort == 2) err(q->delnum, q->k, "DInternal error: request too long. (#5.3.5)\n") ;
+      else start_delivery(ops, q->delnum, q->k, &q->field[0], &q->field[1], &q->field[2]) ;
       return 1 ;
     }
   }

@@ -36,9 +36,12 @@
    - remote recipients of one message at one domain (up to
      control/remotebatch, default 50; 1 turns it off) go to one qmail-remote,
      which sends them in one SMTP transaction: each keeps its own delivery
-     number, slot, log lines and result (spawner.h's batch request).  The
-     pass reads up to BATCH_WINDOW records ahead to find them.  VERP
-     messages are not batched (each recipient has its own sender).
+     number, log lines and result (spawner.h's batch request), and the
+     batch takes one slot of concurrencyremote (one qmail-remote, one
+     connection: what the limit protects), so the "remote" count of the
+     status line counts qmail-remote runs.  The pass reads up to
+     BATCH_WINDOW records ahead to find them.  VERP messages are not
+     batched (each recipient has its own sender).
 */
 
 #include <errno.h>
@@ -827,9 +830,12 @@ struct del_s
 {
   int used ;
   unsigned int j ;
-  unsigned long delid ;
-  off_t mpos ;
-  stralloc recip ;
+  unsigned int n ;        /* recipients served by this slot: 1, or a batch's */
+  unsigned int next ;     /* the one the next report is for */
+  unsigned long delid[SPAWNER_BATCH_MAX] ;
+  off_t mpos[SPAWNER_BATCH_MAX] ;
+  size_t roff[SPAWNER_BATCH_MAX] ;
+  stralloc recips ;       /* the n recipients, each NUL-terminated, at roff[] */
 } ;
 
 static unsigned long masterdelid = 1 ;
@@ -890,48 +896,53 @@ static void comm_flush (int c)
 }
 
  /* Starts recipients recips[0..k) of job j, whose records are at mpos[]
-    in the channel file: k slots, each its own delivery with its own
-    "starting delivery" line, and one request to the spawner (a batch when
-    k > 1: the remote channel only, one domain, no VERP).  The caller has
-    checked that k slots are free. */
+    in the channel file, in one slot: one spawner request, one child, one
+    connection (a batch when k > 1: the remote channel only, one domain,
+    no VERP).  Every recipient is a delivery of its own, with its own
+    "starting delivery" line, report and result. */
 static void del_start (unsigned int j, off_t const *mpos, char const *const *recips, unsigned int k)
 {
   int c = jo[j].channel ;
-  unsigned char slots[SPAWNER_BATCH_MAX] ;
-  unsigned int i, m = 0 ;
+  unsigned int i, m ;
   char split[QUEUE_PATH_MAX] ;
+  char slot ;
   size_t n ;
+  del *x ;
   if (!del_avail(c) || !k || k > SPAWNER_BATCH_MAX) return ;
-  for (i = 0 ; i < concurrency[c] && m < k ; i++) if (!d[c][i].used) slots[m++] = i ;
-  if (m < k) return ;
+  for (i = 0 ; i < concurrency[c] ; i++) if (!d[c][i].used) break ;
+  if (i == concurrency[c]) return ;
+  x = &d[c][i] ;
+  slot = i ;
+  x->used = 1 ; concurrencyused[c]++ ;
+  x->j = j ;
+  x->n = k ;
+  x->next = 0 ;
+  x->recips.len = 0 ;
   for (m = 0 ; m < k ; m++)
   {
-    del *x = &d[c][slots[m]] ;
-    while (!stralloc_copys(&x->recip, recips[m]) || !stralloc_0(&x->recip)) nomem() ;
-    x->j = j ; jo[j].refs++ ;
-    x->delid = masterdelid++ ;
-    x->mpos = mpos[m] ;
-    x->used = 1 ; concurrencyused[c]++ ;
-    log1("starting delivery ") ; log_ulong(x->delid) ;
+    x->roff[m] = x->recips.len ;
+    while (!stralloc_cats(&x->recips, recips[m]) || !stralloc_0(&x->recips)) nomem() ;
+    x->delid[m] = masterdelid++ ;
+    x->mpos[m] = mpos[m] ;
+    jo[j].refs++ ;
+    log1("starting delivery ") ; log_ulong(x->delid[m]) ;
     log1(": msg ") ; log_ulong(jo[j].id) ; log1(tochan[c]) ;
     log_safe(recips[m]) ; log1("\n") ;
     del_status() ;
   }
 
   /* qmail's request: slot, "split/id\0", sender (VERP applied) "\0",
-     recipient "\0"; a batch: SPAWNER_BATCH, k, the k slots, "split/id\0",
+     recipient "\0"; a batch: SPAWNER_BATCH, k, slot, "split/id\0",
      sender "\0", then the k recipients */
   n = queue_path(split, "mess", jo[j].id) ;
-  if (k == 1) { while (!stralloc_catb(&comm[c], (char *)slots, 1)) nomem() ; }
-  else
+  if (k > 1)
   {
     char hdr[2] = { (char)SPAWNER_BATCH, (char)k } ;
-    while (!stralloc_catb(&comm[c], hdr, 2) || !stralloc_catb(&comm[c], (char *)slots, k)) nomem() ;
+    while (!stralloc_catb(&comm[c], hdr, 2)) nomem() ;
   }
-  while (!stralloc_catb(&comm[c], split + 5, n - 5 + 1)
-    || !senderadd(&comm[c], jo[j].sender.s, recips[0]) || !stralloc_0(&comm[c])) nomem() ;
-  for (m = 0 ; m < k ; m++)
-    while (!stralloc_cats(&comm[c], recips[m]) || !stralloc_0(&comm[c])) nomem() ;
+  while (!stralloc_catb(&comm[c], &slot, 1) || !stralloc_catb(&comm[c], split + 5, n - 5 + 1)
+    || !senderadd(&comm[c], jo[j].sender.s, recips[0]) || !stralloc_0(&comm[c])
+    || !stralloc_catb(&comm[c], x->recips.s, x->recips.len)) nomem() ;
   comm_flush(c) ;
 }
 
@@ -954,13 +965,19 @@ static void del_report (int c)
 {
   unsigned int delnum = (unsigned char)dline[c].s[0] ;
   del *x ;
-  char const *text ;
+  char const *text, *recip ;
+  unsigned long delid ;
+  off_t mpos ;
   if (delnum >= concurrency[c] || !d[c][delnum].used)
   {
     log1("warning: internal error: delivery report out of range\n") ;
     return ;
   }
   x = &d[c][delnum] ;
+  /* the reports of a batch come in the order of its recipients */
+  delid = x->delid[x->next] ;
+  mpos = x->mpos[x->next] ;
+  recip = x->recips.s + x->roff[x->next] ;
   if (dline[c].s[1] == 'Z' && jo[x->j].flagdying)
   {
     dline[c].s[1] = 'D' ;
@@ -972,25 +989,28 @@ static void del_report (int c)
   switch (dline[c].s[1])
   {
     case 'K' :
-      log1("delivery ") ; log_ulong(x->delid) ; log1(": success: ") ; log_safe(text) ; log1("\n") ;
-      markdone(c, jo[x->j].id, x->mpos) ;
+      log1("delivery ") ; log_ulong(delid) ; log1(": success: ") ; log_safe(text) ; log1("\n") ;
+      markdone(c, jo[x->j].id, mpos) ;
       jo[x->j].numtodo-- ;
       break ;
     case 'Z' :
-      log1("delivery ") ; log_ulong(x->delid) ; log1(": deferral: ") ; log_safe(text) ; log1("\n") ;
+      log1("delivery ") ; log_ulong(delid) ; log1(": deferral: ") ; log_safe(text) ; log1("\n") ;
       break ;
     case 'D' :
-      log1("delivery ") ; log_ulong(x->delid) ; log1(": failure: ") ; log_safe(text) ; log1("\n") ;
-      addbounce(jo[x->j].id, x->recip.s, text) ;
-      markdone(c, jo[x->j].id, x->mpos) ;
+      log1("delivery ") ; log_ulong(delid) ; log1(": failure: ") ; log_safe(text) ; log1("\n") ;
+      addbounce(jo[x->j].id, recip, text) ;
+      markdone(c, jo[x->j].id, mpos) ;
       jo[x->j].numtodo-- ;
       break ;
     default :
-      log1("delivery ") ; log_ulong(x->delid) ; log1(": report mangled, will defer\n") ;
+      log1("delivery ") ; log_ulong(delid) ; log1(": report mangled, will defer\n") ;
+  }
+  if (++x->next == x->n)
+  {
+    x->used = 0 ;
+    concurrencyused[c]-- ;
   }
   job_close(x->j) ;
-  x->used = 0 ;
-  concurrencyused[c]-- ;
   del_status() ;
 }
 
@@ -1037,7 +1057,6 @@ static struct pass_s
   pending pend[BATCH_WINDOW] ;
   unsigned int npend ;
   int eof ;
-  unsigned int needslots ;   /* a batch waits for this many free slots */
 } pass[CHANNELS] ;
 
 static unsigned long nextretry (time_t birth, int c)
@@ -1087,7 +1106,6 @@ static void pass_close (int c)
 {
   pass[c].npend = 0 ;
   pass[c].eof = 0 ;
-  pass[c].needslots = 0 ;
   fd_close(pass[c].fd) ;
   job_close(pass[c].j) ;
   pass[c].id = 0 ;
@@ -1173,15 +1191,7 @@ static void pass_feed_batched (int c)
     pick[0] = 0 ;
     for (i = 1 ; i < p->npend && k < max ; i++)
       if (same_domain(p->pend[i].recip.s, p->pend[0].recip.s)) pick[k++] = i ;
-    /* fewer free slots than the batch needs: while deliveries are in
-       flight, wait for them rather than cut the batch (every transaction
-       costs a qmail-remote and a connection) */
-    if (k > concurrency[c] - concurrencyused[c])
-    {
-      if (concurrencyused[c]) { p->needslots = k ; return ; }
-      k = concurrency[c] - concurrencyused[c] ;
-    }
-    p->needslots = 0 ;
+
     for (i = 0 ; i < k ; i++) { mpos[i] = p->pend[pick[i]].mpos ; recips[i] = p->pend[pick[i]].recip.s ; }
     del_start(p->j, mpos, recips, k) ;
     /* drop the started ones, keeping the order of the rest; their
@@ -1225,7 +1235,6 @@ static void pass_dochan (int c)
     pass[c].mpos = 0 ;
     pass[c].npend = 0 ;
     pass[c].eof = 0 ;
-    pass[c].needslots = 0 ;
     buffer_init(&pass[c].b, &buffer_read, pass[c].fd, pass[c].buf, sizeof(pass[c].buf)) ;
     j = pass[c].j = job_open(e.id, c) ;
     jo[j].retry = nextretry(birth, c) ;
@@ -1353,7 +1362,7 @@ static void pass_selprep (time_t *wakeup)
   if (flagexitasap) return ;
   for (c = 0 ; c < CHANNELS ; c++)
   {
-    if (pass[c].id && del_avail(c) && concurrency[c] - concurrencyused[c] >= pass[c].needslots) { *wakeup = 0 ; return ; }
+    if (pass[c].id && del_avail(c)) { *wakeup = 0 ; return ; }
     if (!pass[c].id && concurrency[c] && job_avail())
     {
       if (prioq_min(&pqfresh[c], &e) && *wakeup > e.dt) *wakeup = e.dt ;

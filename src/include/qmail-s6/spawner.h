@@ -7,12 +7,13 @@
    "split/id\0", the sender "\0", the recipient "\0" (qmail's request).
    Ours, for several recipients of one message and one domain that one
    qmail-remote carries in one SMTP transaction (a batch): the byte
-   SPAWNER_BATCH, one byte k (2..SPAWNER_BATCH_MAX), k slot bytes, the
+   SPAWNER_BATCH, one byte k (2..SPAWNER_BATCH_MAX), the slot byte, the
    message "split/id\0", the sender "\0", then k recipients, each "\0".
-   Every slot is a delivery of its own for qmail-send, with its own report.
+   A batch takes one slot (one child, one connection).
    To qmail-send on fd 1: at start one byte, the slot limit; per finished
    delivery the slot byte, a letter (K success, Z deferral, D failure), the
-   text, "\0".  Each delivery (or batch) runs in a child with fd 0 = the
+   text, "\0"; for a batch, k such reports with its slot byte, in the
+   order of its recipients.  Each delivery (or batch) runs in a child with fd 0 = the
    message and fd 1 = fd 2 = a pipe whose content becomes the text. */
 
 #ifndef QMAIL_S6_SPAWNER_H

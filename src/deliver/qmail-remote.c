@@ -507,6 +507,19 @@ static void tlspolicy_get (tlspolicy *p, char const *domain, char const *relay, 
     || (relay[0] && constmap_get(&mapnotls, relay, strlen(relay)))
     || (mxname[0] && constmap_get(&mapnotls, mxname, strlen(mxname)))) ;
   p->name = relay[0] ? relay : mxname[0] ? mxname : domain ;
+  if (p->name[0] == '[')
+  {
+    /* an address literal: the certificate names the address, without
+       brackets (and no SNI is sent for an address) */
+    static char lit[64] ;
+    size_t n = strlen(p->name) ;
+    if (n >= 2 && n - 2 < sizeof(lit) && p->name[n - 1] == ']')
+    {
+      memcpy(lit, p->name + 1, n - 2) ;
+      lit[n - 2] = 0 ;
+      p->name = strncasecmp(lit, "IPv6:", 5) ? lit : lit + 5 ;
+    }
+  }
   if (!v) return ;
   p->required = 1 ;
   if (!strncmp(v, "verify", 6) && (!v[6] || v[6] == ':'))

@@ -271,14 +271,19 @@ control("tlsdestinations", "example.org:verify:%s\n" % p5.cert)
 rc, rep = remote("example.org", ["u@example.org"])
 s = p5.wait_sessions(3)[-1]
 t.ok(rep[-1].startswith("K") and s["tls"], "5: tlsdestinations with verify against the peer's certificate")
+control("smtproutes", ":[127.0.0.1]:%d\n" % p5.port)
+rc, rep = remote("example.org", ["u@example.org"])
+t.ok(rep[-1].startswith("K") and p5.wait_sessions(4)[-1]["tls"],
+     "5: verify with the relay written [127.0.0.1]: the certificate names the address")
+control("smtproutes", ":127.0.0.1:%d\n" % p5.port)
 os.makedirs(os.path.join(TMP, "othercert"))
 other = R.make_cert(os.path.join(TMP, "othercert"), "other.example.test")[0]
 control("tlsdestinations", "example.org:verify:%s\n" % other)
 rc, rep = remote("example.org", ["u@example.org"])
 t.ok(rep[-1].startswith("ZConnected to 127.0.0.1 but the TLS handshake failed: "),
      "5: verify against another authority: the handshake fails, deferred")
-p5.wait_sessions(4)
-t.is_(len(p5.sessions()), 4, "5: ... and it is not retried in the clear")
+p5.wait_sessions(5)
+t.is_(len(p5.sessions()), 5, "5: ... and it is not retried in the clear")
 plain = peer()
 control("smtproutes", ":127.0.0.1:%d\n" % plain.port)
 control("tlsdestinations", ".org\n")

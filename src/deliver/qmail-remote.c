@@ -71,8 +71,11 @@
 
  /* qmail keeps at most this much of a server's reply for the report. */
 #define SMTPTEXT_MAX 5000
- /* ... and reads no reply line longer than this (bounds memory). */
+ /* ... and keeps no reply line longer than this, and reads no reply
+    (all its lines) longer than REPLY_MAX: memory and time stay bounded
+    whatever the peer sends. */
 #define SMTPLINE_MAX 65536
+#define REPLY_MAX (1UL << 20)
 #define PORT_SMTP 25
 
 static char outbuf[1024] ;
@@ -398,10 +401,19 @@ static stralloc ehlolines = STRALLOC_ZERO ;
 
  /* Reads one reply (all its lines) and returns its code.  A reply that
     does not start with three digits counts as 451: never as success. */
+static void reply_too_long (void) __attribute__((noreturn)) ;
+static void reply_too_long (void)
+{
+  puts_("ZConnected to ") ;
+  outhost() ;
+  die(" but its reply was longer than 1 MB. (#4.4.2)\n") ;
+}
+
 static unsigned int smtpcode (void)
 {
   unsigned int code = 0 ;
   int first = 1, bad = 0 ;
+  size_t total = 0 ;
   smtptext.len = smtplines.len = 0 ;
   for (;;)
   {
@@ -410,6 +422,7 @@ static unsigned int smtpcode (void)
     char c ;
     do
     {
+      if (++total > REPLY_MAX) reply_too_long() ;
       c = smtp_getc() ;
       if (c == '\r') continue ;
       if (n < sizeof(line)) line[n++] = c ;

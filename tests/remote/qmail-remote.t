@@ -169,6 +169,23 @@ for desc, script, want in cases:
     check("2: " + desc, (rc, rep), (0, want))
     pp.stop()
 
+# hostile replies: NUL bytes become '?', the text is cut at 5000 bytes (as
+# qmail), and a reply of more than 1 MB (here endless continuation lines)
+# is given up on instead of read forever
+long_text = "a\0b" + "x" * 6000
+pp = peer(greeting={"raw": "554 " + long_text + "\r\n"})
+control("smtproutes", ":127.0.0.1:%d\n" % pp.port)
+rc, rep = remote("example.org", ["u@example.org"])
+said = "ZConnected to 127.0.0.1 but greeting failed.\nRemote host said: "
+t.ok(len(rep) == 1 and rep[0].startswith(said) and rep[0][len(said):] == ("554 " + long_text)[:5000].replace("\0", "?"),
+     "2: a reply with a NUL and 6000 bytes: NUL shown as ?, text cut at 5000 bytes")
+pp.stop()
+pp = peer(ehlo={"raw": ("250-" + "y" * 70 + "\r\n") * 16000 + "250 end\r\n"})
+control("smtproutes", ":127.0.0.1:%d\n" % pp.port)
+check("2: an EHLO reply of more than 1 MB", remote("example.org", ["u@example.org"]),
+      (0, ["ZConnected to 127.0.0.1 but its reply was longer than 1 MB. (#4.4.2)\n"]))
+pp.stop()
+
 pp = peer(rcpt_for={"bad@example.org": "550 5.1.1 unknown", "later@example.org": "450 4.2.1 busy"})
 control("smtproutes", ":127.0.0.1:%d\n" % pp.port)
 rc, rep = remote("example.org", ["bad@example.org", "ok@example.org", "later@example.org"])

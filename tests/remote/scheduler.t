@@ -40,12 +40,7 @@ ends = 0
 
 
 def ends_wait(n, desc):
-    try:
-        q.wait_log(r"^end msg \d+$", timeout=60, count=n)
-        t.ok(True, desc)
-    except TimeoutError as e:
-        t.ok(False, desc)
-        t.diag(str(e))
+    t.ok(S.wait(t, q, r"^end msg \d+$", count=n, timeout=60), desc)
 
 
 # --- 1. two remote recipients arrive ---------------------------------------------
